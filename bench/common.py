@@ -1,0 +1,85 @@
+"""Shared plumbing of the benchmarks: timing, the side-by-side table, the JSON record.
+
+Every benchmark runs its baseline and reglab in the same process, on the same data, and
+reports ratios; absolute seconds are printed too, with the machine they were taken on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: check the script and agreement")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs; the median is reported")
+    parser.add_argument("--json", type=Path, default=None, help="where to write the results")
+    return parser.parse_args()
+
+
+def timed(function: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def median_time(function: Callable[[], object], repeats: int) -> tuple[float, list[float]]:
+    runs = [timed(function) for _ in range(repeats)]
+    return statistics.median(runs), runs
+
+
+def machine() -> dict:
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def report(name: str, rows: list[dict], extra: dict, path: Path | None) -> dict:
+    """Print the table of ``rows`` (each with 'what', 'seconds' and optional 'ratio'), save JSON."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=name)
+    for column in ("what", "seconds", "ratio", "note"):
+        table.add_column(column, justify="right" if column in ("seconds", "ratio") else "left")
+    for row in rows:
+        ratio = row.get("ratio")
+        table.add_row(
+            row["what"],
+            f"{row['seconds']:.3f}" if row.get("seconds") is not None else "-",
+            f"{ratio:.2f}x" if ratio is not None else "",
+            row.get("note", ""),
+        )
+    Console().print(table)
+    for key, value in extra.items():
+        print(f"{key}: {value}")
+    record = {"benchmark": name, "machine": machine(), "rows": rows, **extra}
+    target = path or RESULTS / f"{name.split()[0].lower()}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record, indent=2, default=str))
+    print(f"results: {target}")
+    return record
+
+
+def keras_available() -> bool:
+    try:
+        import keras  # noqa: F401
+    except Exception:  # any import failure means: no Keras to compare with
+        return False
+    return True

@@ -1,0 +1,130 @@
+"""Batch normalization for a population: PyTorch's ``BatchNorm1d`` semantics per member.
+
+Training uses the batch's statistics (biased variance to normalise) and updates the
+running statistics with the *unbiased* variance:
+``running = (1 - momentum) * running + momentum * batch``. Evaluation uses the running
+statistics. With ``track_running_stats=False`` batch statistics are used in both modes.
+
+Momentum convention: PyTorch's ``momentum=0.1`` weighs the *new* batch by 0.1; Keras'
+``BatchNormalization(momentum=0.9)`` weighs the *old* running value by 0.9. They are the
+same rule: ``momentum_here = 1 - momentum_keras``. Note Keras' default ``epsilon`` is 1e-3
+and PyTorch's 1e-5; reglab follows PyTorch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from reglab.errors import ReglabTypeError, check_number
+
+__all__ = ["BatchNormConfig", "stacked_batch_norm"]
+
+
+@dataclass(frozen=True)
+class BatchNormConfig:
+    """Settings of the batch normalization after each hidden dense layer.
+
+    Parameters
+    ----------
+    momentum : float, default 0.1
+        Weight of the new batch in the running statistics (PyTorch's convention;
+        Keras' 0.9 is 0.1 here).
+    eps : float, default 1e-5
+        Added to the variance before the square root.
+    affine : bool, default True
+        Learn a per-feature scale (gamma) and shift (beta).
+    track_running_stats : bool, default True
+        Keep running statistics for evaluation; without them evaluation normalises with
+        the evaluated batch's own statistics.
+
+    Examples
+    --------
+    >>> BatchNormConfig(momentum=0.01).momentum
+    0.01
+    """
+
+    momentum: float = 0.1
+    eps: float = 1e-5
+    affine: bool = True
+    track_running_stats: bool = True
+
+    def __post_init__(self) -> None:
+        check_number("momentum", self.momentum, owner="BatchNormConfig", low=0.0, high=1.0)
+        check_number("eps", self.eps, owner="BatchNormConfig", low=0.0, low_open=True)
+        for name in ("affine", "track_running_stats"):
+            if not isinstance(getattr(self, name), bool):
+                raise ReglabTypeError(
+                    f"Invalid value for `{name}` of BatchNormConfig: expected True or False. "
+                    f"Received: {name}={getattr(self, name)!r}."
+                )
+
+
+def stacked_batch_norm(
+    x: torch.Tensor,
+    running_mean: torch.Tensor | None,
+    running_var: torch.Tensor | None,
+    gamma: torch.Tensor | None,
+    beta: torch.Tensor | None,
+    *,
+    training: bool,
+    config: BatchNormConfig,
+    sample_weight: torch.Tensor | None = None,
+    update: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Normalise ``x`` of shape ``(K, B, H)`` over the batch axis, member by member.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Activations, ``(K, B, H)``.
+    running_mean, running_var : torch.Tensor or None
+        Running statistics ``(K, 1, H)``, updated in place in training.
+    gamma, beta : torch.Tensor or None
+        Affine parameters ``(K, 1, H)`` (None when ``affine=False``).
+    training : bool
+    config : BatchNormConfig
+    sample_weight : torch.Tensor, optional
+        ``(K, B, 1)`` 0/1 weights: padded rows (members whose batch is shorter) are left
+        out of the statistics.
+    update : torch.Tensor, optional
+        ``(K, 1, 1)`` 0/1: which members update their running statistics (stopped members
+        must not change).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(K, B, H)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = stacked_batch_norm(torch.tensor([[[1.0], [3.0]]]), None, None, None, None,
+    ...                          training=True, config=BatchNormConfig(eps=0.0))
+    >>> out.flatten()
+    tensor([-1.,  1.])
+    """
+    use_batch = training or not config.track_running_stats or running_mean is None
+    if use_batch:
+        if sample_weight is None:
+            count = x.shape[1]
+            mean = x.mean(dim=1, keepdim=True)
+            var = (x - mean).square().mean(dim=1, keepdim=True)
+            n = torch.full_like(mean[..., :1], float(count))
+        else:
+            n = sample_weight.sum(dim=1, keepdim=True).clamp_min(1.0)
+            mean = (x * sample_weight).sum(dim=1, keepdim=True) / n
+            var = ((x - mean).square() * sample_weight).sum(dim=1, keepdim=True) / n
+        if training and config.track_running_stats and running_mean is not None:
+            with torch.no_grad():
+                unbiased = var * n / (n - 1).clamp_min(1.0)
+                step = config.momentum if update is None else config.momentum * update
+                running_mean.add_((mean.detach() - running_mean) * step)
+                running_var.add_((unbiased.detach() - running_var) * step)
+    else:
+        mean, var = running_mean, running_var
+    out = (x - mean) * torch.rsqrt(var + config.eps)
+    if gamma is not None:
+        out = torch.addcmul(beta, out, gamma)
+    return out

@@ -1,0 +1,102 @@
+"""Output heads: the activation, loss and metric that a task calls for, computed per sample.
+
+The model's last layer yields logits; losses are computed from logits with the stable
+fused forms (``log_softmax``, ``binary_cross_entropy_with_logits``) and are numerically
+the same as Keras' activation-then-loss. ``predict`` returns the activated outputs
+(probabilities for classification), as Keras does.
+
+Every function works on a population: logits ``(K, B, O)``, targets ``(K, B, ...)``,
+per-sample results ``(K, B)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = ["Head"]
+
+
+class Head:
+    """Loss, metric and activation for a :class:`reglab.data.Task`.
+
+    Parameters
+    ----------
+    task : reglab.data.Task
+        The problem type (see :func:`reglab.data.infer_task`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from reglab.data import infer_task
+    >>> head = Head(infer_task(np.array([0, 1, 2])))
+    >>> logits = torch.zeros(1, 2, 3)
+    >>> head.loss(logits, torch.tensor([[0, 2]])).shape
+    torch.Size([1, 2])
+    """
+
+    def __init__(self, task) -> None:
+        self.task = task
+        self.metric_name = task.metric
+
+    def targets(self, y: np.ndarray, device: torch.device) -> torch.Tensor:
+        """Convert targets to the tensor layout the loss expects (moved to ``device`` once)."""
+        if self.task.loss == "sparse_categorical_crossentropy":
+            return torch.as_tensor(np.asarray(y).reshape(-1), dtype=torch.long, device=device)
+        target = torch.as_tensor(np.asarray(y), dtype=torch.float32, device=device)
+        return target.reshape(len(target), -1)
+
+    def activate(self, logits: torch.Tensor) -> torch.Tensor:
+        """The output activation: softmax, sigmoid or identity."""
+        if self.task.activation == "softmax":
+            return torch.softmax(logits, dim=-1)
+        if self.task.activation == "sigmoid":
+            return torch.sigmoid(logits)
+        return logits
+
+    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-sample data loss ``(K, B)``."""
+        kind = self.task.loss
+        if kind == "sparse_categorical_crossentropy":
+            logp = torch.log_softmax(logits, dim=-1)
+            return -logp.gather(-1, y.unsqueeze(-1)).squeeze(-1)
+        if kind == "categorical_crossentropy":
+            return -(y * torch.log_softmax(logits, dim=-1)).sum(-1)
+        if kind == "binary_crossentropy":  # always behind a sigmoid (see reglab.data.Task)
+            return F.binary_cross_entropy_with_logits(logits, y, reduction="none").mean(-1)
+        prediction = self.activate(logits)
+        return (prediction - y).square().mean(-1)
+
+    def loss_gradient(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Derivative of each sample's loss with respect to its logits ``(K, B, O)``.
+
+        The closed forms of the losses above (checked against autograd by the tests);
+        the hand-written MLP backward pass starts from here.
+        """
+        kind = self.task.loss
+        outputs = logits.shape[-1]
+        if kind == "sparse_categorical_crossentropy":
+            grad = torch.softmax(logits, dim=-1)
+            grad.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(grad[..., :1], -1.0))
+            return grad
+        if kind == "categorical_crossentropy":
+            return torch.softmax(logits, dim=-1) * y.sum(-1, keepdim=True) - y
+        if kind == "binary_crossentropy":
+            return (torch.sigmoid(logits) - y) / outputs
+        prediction = self.activate(logits)
+        grad = (prediction - y) * (2.0 / outputs)
+        if self.task.activation == "sigmoid":
+            grad = grad * prediction * (1.0 - prediction)
+        return grad
+
+    def metric(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-sample metric ``(K, B)``: 1/0 correctness for accuracy, absolute error for MAE."""
+        if self.task.metric == "mae":
+            return (self.activate(logits) - y).abs().mean(-1)
+        if self.task.loss == "sparse_categorical_crossentropy":
+            return (logits.argmax(-1) == y).float()
+        if self.task.loss == "categorical_crossentropy":
+            return (logits.argmax(-1) == y.argmax(-1)).float()
+        # Sigmoid outputs: a logit above 0 is a probability above 0.5 (Keras' threshold).
+        return ((logits > 0).float() == y).float().mean(-1)

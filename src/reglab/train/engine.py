@@ -1,0 +1,303 @@
+"""The training engine: one loop that trains a population of K >= 1 models at once.
+
+Every step gathers each member's batch on the device, runs one batched forward and
+backward for all members, adds the penalties' gradients, and updates the members that
+are still training. Losses and metrics are summed on the device and read back once per
+epoch (no ``.item()`` per step). A single-model ``fit`` is a population of one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from reglab.errors import check_int
+from reglab.train.callback import Callback
+from reglab.train.evaluation import evaluate_rows
+from reglab.train.history import History
+from reglab.train.inputs import epoch_batches, take_rows
+from reglab.train.optimizers import make_optimizer
+from reglab.train.setup import FitSetup, prepare_fit
+
+__all__ = ["fit", "train_population"]
+
+
+def fit(
+    model,
+    x,
+    y,
+    *,
+    epochs: int = 1,
+    batch_size: int = 32,
+    optimizer: str = "adam",
+    learning_rate: float | list[float] | None = None,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    seed: int | list[int] = 0,
+    shuffle: bool = True,
+    validation_data: tuple | None = None,
+    validation_split: float = 0.0,
+    train_index: list[np.ndarray] | None = None,
+    validation_index: list[np.ndarray] | None = None,
+    standardize: bool = False,
+    early_stopping=None,
+    callbacks: list[Callback] | None = None,
+    augment=None,
+    image_shape: tuple[int, int, int] | None = None,
+    task=None,
+    device: str = "auto",
+    threads: int | None = None,
+    record_weights: bool = False,
+    progress: Callable[[int, list[dict | None]], None] | None = None,
+):
+    """Train ``model`` (an :func:`reglab.mlp` population or a ``torch.nn.Module``).
+
+    Parameters
+    ----------
+    model : MLP or torch.nn.Module
+        Built on first use from the data's width and the task.
+    x : array (N, F) or reglab.data.MultiHot
+    y : array
+        Targets; the task (loss, output activation, metric) is inferred from them.
+    epochs : int, default 1
+    batch_size : int, default 32
+        Keras' default.
+    optimizer : {"sgd", "rmsprop", "adam", "adamw"}, default "adam"
+    learning_rate : float or list of float, optional
+        Per member; Keras' default for the optimizer when omitted.
+    momentum : float, default 0.0
+        For sgd and rmsprop.
+    weight_decay : float, default 0.0
+        AdamW's decoupled weight decay (not an L2 penalty).
+    seed : int or list of int, default 0
+        Per member: initial weights, dropout and DropConnect masks, shuffling.
+    shuffle : bool, default True
+        Reshuffle each member's training rows every epoch.
+    validation_data : tuple (x_val, y_val), optional
+        Shared hold-out data, evaluated after every epoch.
+    validation_split : float, default 0.0
+        Keras' rule: the last fraction of ``x`` (before shuffling) is held out.
+    train_index, validation_index : list of arrays, optional
+        Per member, the rows of ``x`` to train on and to validate on (K-fold).
+    standardize : bool, default False
+        Standardise inputs with statistics of each member's own training rows only.
+    early_stopping : EarlyStopping or list, optional
+        One callback (cloned for every member) or one per member (None for none).
+    callbacks : list of Callback, optional
+        Further callbacks, cloned for every member.
+    augment : reglab.data.Augment, optional
+        Random rotation / scaling / translation of the training batches.
+    image_shape : tuple (C, H, W), optional
+        Shape of each flattened image, for ``augment``.
+    task : reglab.data.Task, optional
+        Overrides the task inferred from ``y``.
+    device : {"auto", "cpu", "cuda"}, default "auto"
+    threads : int, optional
+        CPU threads; all the cores this process may use when omitted.
+    record_weights : bool, default False
+        Keep each member's kernels after epoch 1 and at the end (``History.weights``).
+    progress : callable, optional
+        Called after every epoch with the epoch and each member's row (None once stopped).
+
+    Returns
+    -------
+    History or list of History
+        One History when the model has one member, else one per member.
+
+    Raises
+    ------
+    ReglabError
+        For any invalid argument, with what was received and what is allowed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reglab.nn import mlp, L2
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(64, 4)).astype("float32"); y = (x[:, 0] > 0).astype(int)
+    >>> h = fit(mlp([8], kernel_regularizer=L2(1e-3)), x, y, epochs=2, batch_size=16)
+    >>> h.epoch, sorted(h.rows[0])[:3]
+    ([1, 2], ['accuracy', 'data_loss', 'epoch'])
+    """
+    setup = prepare_fit(**{k: v for k, v in locals().items()})
+    histories = train_population(setup, threads=threads, progress=progress)
+    return histories[0] if len(histories) == 1 else histories
+
+
+def _resolve_threads(threads: int | None) -> None:
+    if threads is None:
+        try:
+            threads = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on every OS
+            threads = os.cpu_count() or 1
+    threads = check_int("threads", threads, low=1)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+def train_population(
+    setup: FitSetup,
+    *,
+    threads: int | None = None,
+    progress: Callable[[int, list[dict | None]], None] | None = None,
+) -> list[History]:
+    """Run the training loop described by ``setup``; one History per member."""
+    if setup.device.type == "cpu":
+        _resolve_threads(threads)
+    model = setup.model
+    k = model.members
+    inputs, targets = setup.inputs, setup.targets
+    head = model.head
+    optimizer = make_optimizer(
+        setup.optimizer, model.bank, setup.learning_rates,
+        momentum=setup.momentum, weight_decay=setup.weight_decay,
+    )  # fmt: skip
+    lr_column = torch.tensor(setup.learning_rates, device=setup.device).view(k, 1)
+    callbacks = setup.callbacks
+    for member, member_callbacks in enumerate(callbacks):
+        for callback in member_callbacks:
+            if hasattr(callback, "bind"):
+                callback.bind(model, member)
+            callback.on_train_begin()
+    histories = [History(seed=s) for s in setup.seeds]
+    alive = [True] * k
+    best: list[dict | None] = [None] * k
+    shufflers = setup.shufflers
+    started = time.perf_counter()
+    model.train()
+    for epoch in range(1, setup.epochs + 1):
+        t0 = time.perf_counter()
+        orders = [
+            rows[torch.randperm(len(rows), generator=g).numpy()] if setup.shuffle else rows
+            for rows, g in zip(setup.train_rows, shufflers)
+        ]
+        loss_sum = torch.zeros(k, device=setup.device)
+        metric_sum = torch.zeros(k, device=setup.device)
+        penalty_sum = torch.zeros(k, device=setup.device)
+        for batch in epoch_batches(orders, setup.batch_size, alive, setup.device):
+            xb = inputs.gather(batch.index)
+            if setup.augmenter is not None:
+                xb = setup.augmenter(xb, batch)
+            xb = model.prepare_inputs(xb)
+            yb = take_rows(targets, batch.index)
+            per_sample, correct = model.train_step(xb, yb, batch)
+            batch_loss = per_sample.sum(1)
+            size = per_sample.shape[1] if batch.sample_weight is None else batch.size
+            grad = model.grad
+            with torch.no_grad():
+                loss_sum += batch_loss.detach()
+                metric_sum += correct.sum(1)
+                if model.penalized:
+                    penalty_sum += model.penalty() * size
+                    model.add_penalty_grad_(grad)
+            movers = _movers(batch.members, alive)
+            optimizer.step(grad, movers)
+            model.proximal_(lr_column, _mask(movers, k, setup.device))
+        rows = _epoch_rows(setup, epoch, loss_sum, metric_sum, penalty_sum, alive)
+        elapsed = time.perf_counter() - t0
+        for m in range(k):
+            if rows[m] is None:
+                continue
+            rows[m]["epoch_time"] = elapsed
+            histories[m].rows.append(rows[m])
+            if epoch == 1 and setup.record_weights:
+                histories[m].weights["first"] = model.kernels(m)
+            if not math.isfinite(rows[m]["loss"]):
+                alive[m] = False
+                histories[m].diverged = True
+                histories[m].diverged_epoch = epoch
+                continue
+            for callback in callbacks[m]:
+                callback.on_epoch_end(epoch, rows[m])
+                if getattr(callback, "improved_", False) and getattr(callback, "restore_best", False):
+                    best[m] = model.snapshot(m)
+                if callback.stop_training:
+                    alive[m] = False
+        if progress is not None:
+            progress(epoch, rows)
+        if not any(alive):
+            break
+    model.eval()
+    seconds = time.perf_counter() - started
+    _finish(setup, histories, best, seconds)
+    return histories
+
+
+def _movers(batch_members: list[int] | None, alive: list[bool]) -> list[int] | None:
+    if batch_members is None and all(alive):
+        return None
+    candidates = range(len(alive)) if batch_members is None else batch_members
+    return [m for m in candidates if alive[m]]
+
+
+def _mask(movers: list[int] | None, k: int, device) -> torch.Tensor | None:
+    if movers is None:
+        return None
+    mask = torch.zeros(k, 1, device=device)
+    mask[movers] = 1.0
+    return mask
+
+
+def _epoch_rows(setup: FitSetup, epoch, loss_sum, metric_sum, penalty_sum, alive):
+    """The epoch's History rows; one host sync for the training sums, one for validation."""
+    counts = np.array([len(rows) for rows in setup.train_rows], dtype=np.float64)
+    data_loss = loss_sum.cpu().numpy() / counts
+    metric = metric_sum.cpu().numpy() / counts
+    penalty = penalty_sum.cpu().numpy() / counts
+    val = _validate(setup)
+    name = setup.model.head.metric_name
+    rows: list[dict | None] = []
+    for m in range(setup.model.members):
+        if not alive[m]:
+            rows.append(None)
+            continue
+        row = {
+            "epoch": float(epoch),
+            "loss": float(data_loss[m] + penalty[m]),
+            "data_loss": float(data_loss[m]),
+            "penalty": float(penalty[m]),
+            name: float(metric[m]),
+        }
+        if val is not None:
+            row["val_loss"] = float(val[0][m])
+            row[f"val_{name}"] = float(val[1][m])
+        rows.append(row)
+    return rows
+
+
+def _validate(setup: FitSetup):
+    if setup.val_inputs is None:
+        return None
+    return evaluate_rows(setup.model, setup.val_inputs, setup.val_targets, setup.val_rows)
+
+
+def _finish(setup: FitSetup, histories: list[History], best, seconds: float) -> None:
+    model = setup.model
+    for m, history in enumerate(histories):
+        for callback in setup.callbacks[m]:
+            if getattr(callback, "restore_best", False) and best[m] is not None:
+                # Restored also when training ran to the end without the stop triggering.
+                model.restore(m, best[m])
+            callback.on_train_end()
+            history.best_epoch = max(history.best_epoch, int(getattr(callback, "best_epoch_", 0)))
+            history.stopped_epoch = max(
+                history.stopped_epoch, int(getattr(callback, "stopped_epoch_", 0))
+            )
+    loss, metric = evaluate_rows(model, setup.inputs, setup.targets, setup.train_rows)
+    val = _validate(setup)
+    name = model.head.metric_name
+    sparsity = model.sparsity()
+    for m, history in enumerate(histories):
+        history.final = {"loss": float(loss[m]), name: float(metric[m])}
+        if val is not None:
+            history.final["val_loss"] = float(val[0][m])
+            history.final[f"val_{name}"] = float(val[1][m])
+        history.sparsity = sparsity[m]
+        history.seconds = seconds
+        if setup.record_weights:
+            history.weights["last"] = model.kernels(m)

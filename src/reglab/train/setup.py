@@ -1,0 +1,273 @@
+"""Checks every argument of ``fit`` where it enters and turns them into a :class:`FitSetup`.
+
+Everything the loop needs is decided here, once: the model (built on first use), the
+task, the device, the data on the device, each member's training and validation rows,
+standardization statistics from each member's training rows only, callbacks cloned per
+member, and the per-member shuffling generators.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from reglab.data import MultiHot, infer_task
+from reglab.errors import ReglabError, ReglabTypeError, check_choice, check_int, check_number
+from reglab.nn import ModuleModel, PopulationModel
+from reglab.nn.population import derive_seed
+from reglab.train.callback import Callback
+from reglab.train.inputs import Inputs
+from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
+from reglab.validate import validation_split as keras_validation_split
+
+__all__ = ["FitSetup", "prepare_fit", "resolve_device"]
+
+
+@dataclass
+class FitSetup:
+    model: PopulationModel
+    inputs: Inputs
+    targets: torch.Tensor
+    train_rows: list[np.ndarray]
+    val_inputs: Inputs | None
+    val_targets: torch.Tensor | None
+    val_rows: list[np.ndarray] | None
+    seeds: list[int]
+    learning_rates: list[float]
+    callbacks: list[list[Callback]]
+    shufflers: list[torch.Generator]
+    augmenter: object | None
+    optimizer: str
+    momentum: float
+    weight_decay: float
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    device: torch.device
+    record_weights: bool
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` is CUDA when available, else the CPU; asking for absent CUDA is an error."""
+    if isinstance(device, torch.device):
+        return device
+    name = check_choice("device", device, ["auto", "cpu", "cuda"])
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ReglabError(
+            "Invalid value for `device`: CUDA was asked for but no CUDA device is available; "
+            "use 'cpu' or 'auto'. Received: device='cuda'."
+        )
+    return torch.device(name)
+
+
+def _per_member(name: str, value, k: int) -> list:
+    if isinstance(value, (list, tuple)):
+        if len(value) != k:
+            raise ReglabError(
+                f"Invalid value for `{name}` of fit: expected one value per model member "
+                f"({k}). Received {len(value)} values."
+            )
+        return list(value)
+    return [value] * k
+
+
+def _as_model(model) -> PopulationModel:
+    if isinstance(model, PopulationModel):
+        return model
+    if isinstance(model, torch.nn.Module):
+        return ModuleModel(model)
+    raise ReglabTypeError(
+        "Invalid value for `model`: expected a reglab.mlp(...) population or a "
+        f"torch.nn.Module. Received: model={model!r}."
+    )
+
+
+def _check_rows(name: str, rows, n: int) -> np.ndarray:
+    array = np.asarray(rows)
+    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer) or len(array) == 0:
+        raise ReglabError(
+            f"Invalid value for `{name}`: expected non-empty 1-D integer arrays of row "
+            f"numbers. Received: an array of shape {array.shape} and dtype {array.dtype}."
+        )
+    if array.min() < 0 or array.max() >= n:
+        raise ReglabError(
+            f"Invalid value for `{name}`: row numbers must lie in [0, {n}). "
+            f"Received rows from {array.min()} to {array.max()}."
+        )
+    return array.astype(np.int64)
+
+
+def _check_lengths(x, y, what: str) -> None:
+    if len(x) != len(y):
+        raise ReglabError(
+            f"Invalid {what}: x and y must have one row per sample. "
+            f"Received {len(x)} rows of x and {len(y)} of y."
+        )
+
+
+def prepare_fit(
+    *, model, x, y, epochs, batch_size, optimizer, learning_rate, momentum, weight_decay,
+    seed, shuffle, validation_data, validation_split, train_index, validation_index,
+    standardize, early_stopping, callbacks, augment, image_shape, task, device, threads,
+    record_weights, progress,
+) -> FitSetup:  # fmt: skip
+    """Validate ``fit``'s arguments (see :func:`reglab.train.fit`) and prepare the run."""
+    model = _as_model(model)
+    k = model.members
+    epochs = check_int("epochs", epochs, owner="fit", low=1)
+    batch_size = check_int("batch_size", batch_size, owner="fit", low=1)
+    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS, owner="fit")
+    dev = resolve_device(device)
+    if not isinstance(x, MultiHot):
+        x = np.asarray(x)
+    y = np.asarray(y)
+    _check_lengths(x, y, "training data")
+    task = task if task is not None else infer_task(y)
+    inputs = Inputs(x, dev)
+    seeds = [check_int("seed", s, owner="fit") for s in _per_member("seed", seed, k)]
+    lrs = _per_member("learning_rate", learning_rate, k)
+    lrs = [
+        DEFAULT_LEARNING_RATES[optimizer]
+        if lr is None
+        else check_number("learning_rate", lr, owner="fit", low=0.0, low_open=True)
+        for lr in lrs
+    ]
+    train_rows, val_rows, val_inputs, val_y = _split_rows(
+        len(inputs), k, validation_data, validation_split, train_index, validation_index, dev
+    )
+    if model.built and model.n_inputs != inputs.n_features:
+        raise ReglabError(
+            f"Invalid training data: the model was built for inputs of width "
+            f"{model.n_inputs} but x has shape {tuple(x.shape)}."
+        )
+    if not model.built:
+        model.build(inputs.n_features, task, seeds, sparse_input=inputs.sparse, device=dev)
+    model.reset_generators(seeds, dev)
+    head = model.head
+    targets = head.targets(y, dev)
+    val_targets = None
+    if val_inputs is not None:
+        val_targets = head.targets(val_y, dev)
+        if val_inputs.n_features != inputs.n_features:
+            raise ReglabError(
+                f"Invalid validation_data: its inputs have {val_inputs.n_features} features "
+                f"but the training inputs have {inputs.n_features}."
+            )
+    if val_inputs is None and val_rows is not None:
+        val_inputs, val_targets = inputs, targets
+    if standardize:
+        _fit_standardization(model, inputs, train_rows)
+    augmenter = None
+    if augment is not None:
+        from reglab.train.augmenting import BatchAugmenter
+
+        augmenter = BatchAugmenter(augment, image_shape, inputs.n_features, seeds, dev)
+    return FitSetup(
+        model=model,
+        inputs=inputs,
+        targets=targets,
+        train_rows=train_rows,
+        val_inputs=val_inputs,
+        val_targets=val_targets,
+        val_rows=val_rows,
+        seeds=seeds,
+        learning_rates=lrs,
+        callbacks=_member_callbacks(early_stopping, callbacks, k),
+        shufflers=[torch.Generator().manual_seed(derive_seed(s, "shuffle")) for s in seeds],
+        augmenter=augmenter,
+        optimizer=optimizer,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=bool(shuffle),
+        device=dev,
+        record_weights=bool(record_weights),
+    )
+
+
+def _split_rows(n, k, validation_data, split, train_index, validation_index, device):
+    """Each member's training rows, and where its validation comes from."""
+    chosen = [
+        name
+        for name, value in [
+            ("validation_data", validation_data),
+            ("validation_split", split or None),
+            ("validation_index", validation_index),
+        ]
+        if value is not None
+    ]
+    if len(chosen) > 1:
+        raise ReglabError(
+            f"Invalid validation arguments of fit: give at most one of validation_data, "
+            f"validation_split and validation_index. Received: {', '.join(chosen)}."
+        )
+    all_rows = np.arange(n, dtype=np.int64)
+    train = [all_rows] * k
+    if train_index is not None:
+        train = [_check_rows("train_index", r, n) for r in _per_member("train_index", train_index, k)]
+    if split:
+        if train_index is not None:
+            raise ReglabError(
+                "Invalid validation arguments of fit: validation_split cannot be combined "
+                "with train_index; give validation_index instead."
+            )
+        fold = keras_validation_split(n, split)
+        return [fold.train] * k, [fold.validation] * k, None, None
+    if validation_index is not None:
+        rows = [_check_rows("validation_index", r, n) for r in _per_member("validation_index", validation_index, k)]
+        return train, rows, None, None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ReglabTypeError(
+                "Invalid value for `validation_data` of fit: expected a tuple (x_val, y_val). "
+                f"Received: {type(validation_data).__name__}."
+            )
+        x_val, y_val = validation_data
+        x_val = x_val if isinstance(x_val, MultiHot) else np.asarray(x_val)
+        _check_lengths(x_val, np.asarray(y_val), "validation_data")
+        return train, None, Inputs(x_val, device, name="validation_data"), np.asarray(y_val)
+    return train, None, None, None
+
+
+def _fit_standardization(model: PopulationModel, inputs: Inputs, train_rows) -> None:
+    if inputs.sparse:
+        raise ReglabError(
+            "Invalid value for `standardize` of fit: multi-hot inputs cannot be standardised "
+            "(it would make them dense). Received: standardize=True."
+        )
+    means, stds = [], []
+    for rows in train_rows:
+        part = inputs.data[torch.as_tensor(rows, device=inputs.data.device)]
+        mean = part.mean(0)
+        std = part.std(0, unbiased=False)
+        # A constant column has std 0: dividing by 1 leaves it centred instead of NaN.
+        stds.append(torch.where(std > 0, std, torch.ones_like(std)))
+        means.append(mean)
+    model.set_standardization(torch.stack(means).unsqueeze(1), torch.stack(stds).unsqueeze(1))
+
+
+def _member_callbacks(early_stopping, callbacks, k: int) -> list[list[Callback]]:
+    per_member: list[list[Callback]] = [[] for _ in range(k)]
+    for m, es in enumerate(_per_member("early_stopping", early_stopping, k)):
+        if es is None:
+            continue
+        if not isinstance(es, Callback):
+            raise ReglabTypeError(
+                "Invalid value for `early_stopping` of fit: expected an EarlyStopping, a list "
+                f"of them (None for members without), or None. Received: {es!r}."
+            )
+        per_member[m].append(copy.deepcopy(es))
+    for callback in callbacks or []:
+        if not isinstance(callback, Callback):
+            raise ReglabTypeError(
+                f"Invalid value in `callbacks` of fit: expected Callback objects. Received: {callback!r}."
+            )
+        for m in range(k):
+            per_member[m].append(copy.deepcopy(callback))
+    return per_member
