@@ -22,7 +22,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def arguments(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: check the script and agreement")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes: check the script and agreement"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the median is reported")
     parser.add_argument("--json", type=Path, default=None, help="where to write the results")
     return parser.parse_args()
@@ -42,7 +44,9 @@ def median_time(function: Callable[[], object], repeats: int) -> tuple[float, li
 def machine() -> dict:
     return {
         "cpu": platform.processor() or platform.machine(),
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cores": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,

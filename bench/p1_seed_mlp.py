@@ -20,10 +20,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import arguments, keras_available, median_time, report  # noqa: E402
-
-import reglab  # noqa: E402
-from reglab.errors import DataError  # noqa: E402
+import reglab
+from common import arguments, keras_available, median_time, report
+from reglab.errors import DataError
 
 
 def load(quick: bool):
@@ -140,12 +139,16 @@ def main() -> None:
         torch.utils.data.TensorDataset(X, Y), batch_size=64, shuffle=True
     )
     idiomatic_epoch(net, opt, loader, XT, YT)  # warm-up
-    idiomatic, idiomatic_runs = median_time(lambda: idiomatic_epoch(net, opt, loader, XT, YT), args.repeats)
+    idiomatic, idiomatic_runs = median_time(
+        lambda: idiomatic_epoch(net, opt, loader, XT, YT), args.repeats
+    )
 
     tight_net = sequential(hidden)
     tight_opt = torch.optim.Adam(tight_net.parameters(), lr=1e-3, fused=True)
     tight_epoch(tight_net, tight_opt, X, Y, XT, YT, 64)
-    tight, _ = median_time(lambda: tight_epoch(tight_net, tight_opt, X, Y, XT, YT, 64), args.repeats)
+    tight, _ = median_time(
+        lambda: tight_epoch(tight_net, tight_opt, X, Y, XT, YT, 64), args.repeats
+    )
 
     model = reglab.mlp([hidden])
     reglab.fit(model, x, y, epochs=1, batch_size=64, validation_data=(xt, yt))  # warm-up

@@ -18,9 +18,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import arguments, median_time, report  # noqa: E402
-
-import reglab  # noqa: E402
+import reglab
+from common import arguments, median_time, report
 
 
 def documents(n: int, vocab: int, seed: int = 0):
@@ -60,7 +59,9 @@ def main() -> None:
 
     def fit(x, epochs=1):
         model = reglab.mlp([16, 16])
-        return reglab.fit(model, x, labels, epochs=epochs, batch_size=512, optimizer="rmsprop", seed=0)
+        return reglab.fit(
+            model, x, labels, epochs=epochs, batch_size=512, optimizer="rmsprop", seed=0
+        )
 
     fit(sparse)  # warm-up
     sparse_time, sparse_runs = median_time(lambda: fit(sparse), args.repeats)
@@ -74,7 +75,11 @@ def main() -> None:
     rows = [
         {"what": "PyTorch, dense matrix (DataLoader)", "seconds": base_time, "ratio": 1.0},
         {"what": "reglab, dense matrix", "seconds": dense_time, "ratio": dense_time / base_time},
-        {"what": "reglab, sparse word indices", "seconds": sparse_time, "ratio": sparse_time / base_time},
+        {
+            "what": "reglab, sparse word indices",
+            "seconds": sparse_time,
+            "ratio": sparse_time / base_time,
+        },
     ]
     report(
         "P2 text MLP",

@@ -18,9 +18,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import arguments, keras_available, median_time, report  # noqa: E402
-
-import reglab  # noqa: E402
+import reglab
+from common import arguments, keras_available, median_time, report
 
 
 def data():
@@ -30,7 +29,9 @@ def data():
         return d.x_train.astype(np.float32), d.y_train.astype(np.float32), "Boston housing"
     except reglab.DataError:
         rng = np.random.default_rng(0)
-        x = rng.normal(size=(404, 13)).astype(np.float32) * rng.uniform(0.5, 50, 13).astype(np.float32)
+        x = rng.normal(size=(404, 13)).astype(np.float32) * rng.uniform(0.5, 50, 13).astype(
+            np.float32
+        )
         w = rng.normal(size=13).astype(np.float32) / x.std(0)
         y = (x @ w + 22 + rng.normal(size=404)).astype(np.float32)
         return x, y, "synthetic (Boston housing file not present)"

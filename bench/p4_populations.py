@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import arguments, median_time, report  # noqa: E402
-
-import reglab  # noqa: E402
+import reglab
+from common import arguments, median_time, report
 
 
 def settings(members: int):
@@ -62,21 +61,23 @@ def main() -> None:
         for a, b in zip(together, apart)
     )
     if difference > 1e-4:
-        raise SystemExit(f"population and single fits disagree (relative difference {difference:.2e})")
+        raise SystemExit(
+            f"population and single fits disagree (relative difference {difference:.2e})"
+        )
     rows = [
         {"what": "16 sequential single fits", "seconds": single_time, "ratio": 1.0},
         {"what": "one population of 16", "seconds": pop_time, "ratio": pop_time / single_time},
     ]
     scaling = {}
-    for members in ([1, 4] if args.quick else [1, 4, 16, 64]):
+    for members in [1, 4] if args.quick else [1, 4, 16, 64]:
         seconds, _ = median_time(lambda m=members: population(x, y, xt, yt, m, epochs), 1)
         scaling[str(members)] = round(seconds, 3)
         rows.append({"what": f"population of {members}", "seconds": seconds,
                      "note": f"{seconds / members * 1e3:.1f} ms per member"})  # fmt: skip
     by_samples = {}
-    for factor in ([1] if args.quick else [1, 2, 4]):
+    for factor in [1] if args.quick else [1, 2, 4]:
         xs, ys = np.concatenate([x] * factor), np.concatenate([y] * factor)
-        seconds, _ = median_time(lambda: population(xs, ys, xt, yt, 16, epochs), 1)
+        seconds, _ = median_time(lambda xs=xs, ys=ys: population(xs, ys, xt, yt, 16, epochs), 1)
         by_samples[str(len(xs))] = round(seconds, 3)
     report(
         "P4 populations",

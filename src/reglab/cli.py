@@ -36,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="train every variant x seed x fold of a study spec")
     run.add_argument("spec", type=Path, help="the study spec (TOML)")
-    run.add_argument("--store", default=DEFAULT_STORE, help=f"SQLite store (default {DEFAULT_STORE})")
+    run.add_argument(
+        "--store", default=DEFAULT_STORE, help=f"SQLite store (default {DEFAULT_STORE})"
+    )
     run.add_argument("-o", "--output", default=None, help="report path (default STUDY.html)")
     _add_run_options(run)
 
@@ -119,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reglab: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("reglab: interrupted; rerun the same command to finish what is missing.", file=sys.stderr)
+        print(
+            "reglab: interrupted; rerun the same command to finish what is missing.",
+            file=sys.stderr,
+        )
         return 130
 
 

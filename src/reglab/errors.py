@@ -33,6 +33,15 @@ class ReglabError(ValueError):
 
     The message is complete on its own (what was received, what is allowed, how to
     fix it), so the command line prints it as one line with no traceback.
+
+    Examples
+    --------
+    >>> import reglab
+    >>> try:
+    ...     reglab.Dropout(1.5)
+    ... except reglab.ReglabError as error:
+    ...     print(error)
+    Invalid value for `rate` of Dropout: expected a float in [0, 1). Received: rate=1.5.
     """
 
 
@@ -41,7 +50,17 @@ class ReglabTypeError(ReglabError, TypeError):
 
 
 class DataError(ReglabError):
-    """A data file or dataset problem: missing, truncated, malformed, wrong checksum."""
+    """A data file or dataset problem: missing, truncated, malformed, wrong checksum.
+
+    Examples
+    --------
+    >>> import reglab
+    >>> try:
+    ...     reglab.load_dataset("mnits")
+    ... except reglab.ReglabError as error:
+    ...     print("mnist" in str(error))
+    True
+    """
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
@@ -111,7 +130,7 @@ def check_number(
     >>> check_number("l2", -1, low=0, owner="L2")
     Traceback (most recent call last):
     ...
-    reglab.errors.ReglabError: Invalid value for `l2` of L2: expected a float in [0, inf). Received: l2=-1.
+    reglab.errors.ReglabError: Invalid value for `l2` of L2: expected a float in [0, inf)...
     """
     lo = "(" if low_open else "["
     hi = ")" if high_open or high == math.inf else "]"
@@ -134,7 +153,7 @@ def check_rate(name: str, value: object, *, owner: str | None = None) -> float:
     >>> check_rate("rate", 1.5, owner="Dropout")
     Traceback (most recent call last):
     ...
-    reglab.errors.ReglabError: Invalid value for `rate` of Dropout: expected a float in [0, 1). Received: rate=1.5.
+    reglab.errors.ReglabError: Invalid value for `rate` of Dropout: ... Received: rate=1.5.
     """
     return check_number(name, value, owner=owner, low=0.0, high=1.0, high_open=True)
 
@@ -172,7 +191,7 @@ def check_choice(
     >>> check_choice("optimizer", "adma", ["sgd", "rmsprop", "adam", "adamw"])
     Traceback (most recent call last):
     ...
-    reglab.errors.ReglabError: Invalid value for `optimizer`: expected one of 'sgd', 'rmsprop', 'adam', 'adamw'. Received: optimizer='adma'; did you mean 'adam'?
+    reglab.errors.ReglabError: Invalid value for `optimizer`: ...; did you mean 'adam'?
     """
     listed = ", ".join(repr(c) for c in choices)
     if not isinstance(value, str):

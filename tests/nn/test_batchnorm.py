@@ -22,11 +22,15 @@ def test_training_then_evaluation_match_batchnorm1d_for_every_member(affine):
     running_mean, running_var = torch.zeros(k, 1, h), torch.ones(k, 1, h)
     for _ in range(3):
         x = torch.randn(k, b, h) * 3 + 1
-        out = stacked_batch_norm(x, running_mean, running_var, gamma, beta, training=True, config=config)
+        out = stacked_batch_norm(
+            x, running_mean, running_var, gamma, beta, training=True, config=config
+        )
         for m, ref in enumerate(refs):
             torch.testing.assert_close(out[m], ref.train()(x[m]))
     x = torch.randn(k, b, h)
-    out = stacked_batch_norm(x, running_mean, running_var, gamma, beta, training=False, config=config)
+    out = stacked_batch_norm(
+        x, running_mean, running_var, gamma, beta, training=False, config=config
+    )
     for m, ref in enumerate(refs):
         torch.testing.assert_close(running_var[m, 0], ref.running_var)
         torch.testing.assert_close(out[m], ref.eval()(x[m]))
@@ -45,7 +49,9 @@ def test_padded_rows_do_not_enter_the_statistics():
     x = torch.randn(1, 6, 3)
     weight = torch.tensor([1, 1, 1, 1, 0, 0], dtype=torch.float32).view(1, 6, 1)
     rm, rv = torch.zeros(1, 1, 3), torch.ones(1, 1, 3)
-    out = stacked_batch_norm(x, rm, rv, None, None, training=True, config=config, sample_weight=weight)
+    out = stacked_batch_norm(
+        x, rm, rv, None, None, training=True, config=config, sample_weight=weight
+    )
     ref = torch.nn.BatchNorm1d(3, affine=False).train()
     torch.testing.assert_close(out[0, :4], ref(x[0, :4]))
     torch.testing.assert_close(rv[0, 0], ref.running_var)
@@ -55,10 +61,14 @@ def test_frozen_members_keep_their_running_statistics():
     config = BatchNormConfig()
     rm, rv = torch.zeros(2, 1, 3), torch.ones(2, 1, 3)
     update = torch.tensor([1.0, 0.0]).view(2, 1, 1)
-    stacked_batch_norm(torch.randn(2, 5, 3) + 4, rm, rv, None, None, training=True, config=config, update=update)
+    stacked_batch_norm(
+        torch.randn(2, 5, 3) + 4, rm, rv, None, None, training=True, config=config, update=update
+    )
     assert torch.all(rm[1] == 0) and torch.all(rv[1] == 1) and torch.all(rm[0] != 0)
 
 
 def test_momentum_outside_unit_interval_is_refused():
-    with pytest.raises(ReglabError, match=r"`momentum` of BatchNormConfig: expected a float in \[0, 1\]"):
+    with pytest.raises(
+        ReglabError, match=r"`momentum` of BatchNormConfig: expected a float in \[0, 1\]"
+    ):
         BatchNormConfig(momentum=1.5)

@@ -10,7 +10,9 @@ from reglab.nn import DropConnect, dropconnect_linear
 
 def test_training_equals_linear_with_masked_weights():
     x, w, b = torch.randn(5, 4), torch.randn(3, 4), torch.randn(3)
-    out = dropconnect_linear(x, w, b, 0.5, training=True, generator=torch.Generator().manual_seed(0))
+    out = dropconnect_linear(
+        x, w, b, 0.5, training=True, generator=torch.Generator().manual_seed(0)
+    )
     keep = torch.rand(w.shape, generator=torch.Generator().manual_seed(0)) >= 0.5
     torch.testing.assert_close(out, F.linear(x, w * keep, b))
 

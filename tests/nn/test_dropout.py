@@ -47,7 +47,9 @@ def test_layer_matches_torch_dropout_mask_for_mask():
 
 
 def test_rate_outside_unit_interval_is_refused():
-    with pytest.raises(ReglabError, match=r"`rate` of Dropout: expected a float in \[0, 1\)\. Received: rate=1\.5"):
+    with pytest.raises(
+        ReglabError, match=r"`rate` of Dropout: expected a float in \[0, 1\)\. Received: rate=1\.5"
+    ):
         Dropout(1.5)
 
 

@@ -47,9 +47,17 @@ def _pair(**options):
     "options",
     [
         dict(hidden=[7, 6]),
-        dict(hidden=[7], activation="tanh", dropout=[0.0, 0.5], dropout_mode=["inverted", "classic"]),
+        dict(
+            hidden=[7], activation="tanh", dropout=[0.0, 0.5], dropout_mode=["inverted", "classic"]
+        ),
         dict(hidden=[7, 4], activation="sigmoid", dropconnect=[0.3, 0.0]),
-        dict(hidden=[6], activation="linear", dropout=0.2, dropconnect=0.2, kernel_regularizer=L2(0.1)),
+        dict(
+            hidden=[6],
+            activation="linear",
+            dropout=0.2,
+            dropconnect=0.2,
+            kernel_regularizer=L2(0.1),
+        ),
     ],
 )
 def test_hand_written_gradients_equal_autograd(options):

@@ -30,7 +30,9 @@ def test_penalty_gradient_matches_numpy_formula():
 
 
 def test_negative_strength_is_refused_with_its_name():
-    with pytest.raises(ReglabError, match=r"`l2` of L2: expected a float in \[0, inf\)\. Received: l2=-0\.1"):
+    with pytest.raises(
+        ReglabError, match=r"`l2` of L2: expected a float in \[0, inf\)\. Received: l2=-0\.1"
+    ):
         L2(-0.1)
 
 

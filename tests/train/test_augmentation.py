@@ -21,7 +21,9 @@ def test_identity_parameters_leave_images_unchanged():
 
 
 def test_quarter_turn_moves_a_pixel_like_rot90():
-    out = Augment(rotation=90).apply(_image(), torch.tensor([90.0]), torch.ones(1), torch.zeros(1, 2))
+    out = Augment(rotation=90).apply(
+        _image(), torch.tensor([90.0]), torch.ones(1), torch.zeros(1, 2)
+    )
     # Rows grow downwards, so kornia's positive angle turns the image like rot90(k=-1).
     torch.testing.assert_close(out, torch.rot90(_image(), -1, dims=(2, 3)), atol=1e-5, rtol=0)
 

@@ -30,7 +30,9 @@ def test_standardization_statistics_come_from_each_fold_training_rows_only():
     cv = cross_validate(mlp([4]), x, y, folds=3, epochs=1)
     for m, fold in enumerate(cv.folds):
         expected = x[fold.train].mean(0)
-        torch.testing.assert_close(cv.model.input_mean[m, 0], torch.tensor(expected), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(
+            cv.model.input_mean[m, 0], torch.tensor(expected), rtol=1e-4, atol=1e-4
+        )
         assert not np.allclose(expected, x[fold.validation].mean(0), rtol=1e-3)
 
 
@@ -39,7 +41,9 @@ def test_fold_curve_and_score_aggregate_every_fold():
     cv = cross_validate(mlp([4]), x, y, folds=4, epochs=3)
     band = cv.curve("val_mae")
     assert len(band.mean) == 3
-    np.testing.assert_allclose(band.mean[-1], np.mean([h.rows[-1]["val_mae"] for h in cv.histories]), rtol=1e-6)
+    np.testing.assert_allclose(
+        band.mean[-1], np.mean([h.rows[-1]["val_mae"] for h in cv.histories]), rtol=1e-6
+    )
     assert cv.score("val_mae").n == 4
 
 

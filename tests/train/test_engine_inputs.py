@@ -56,26 +56,39 @@ def test_x_and_y_lengths_must_agree():
 
 
 def test_unknown_optimizer_lists_the_known_ones():
-    with pytest.raises(ReglabError, match="expected one of 'sgd', 'rmsprop', 'adam', 'adamw'.*did you mean 'adam'"):
+    with pytest.raises(
+        ReglabError,
+        match=r"expected one of 'sgd', 'rmsprop', 'adam', 'adamw'\..*did you mean 'adam'",
+    ):
         fit(mlp([3]), np.zeros((4, 2), np.float32), np.arange(4) % 2, optimizer="adma")
 
 
 def test_unknown_activation_lists_the_known_ones():
-    with pytest.raises(ReglabError, match="`activation` of mlp: expected one of 'relu'.*did you mean 'relu'"):
+    with pytest.raises(
+        ReglabError, match=r"`activation` of mlp: expected one of 'relu'.*did you mean 'relu'"
+    ):
         mlp([3], activation="rleu")
 
 
 def test_per_member_lists_must_have_one_value_per_member():
     with pytest.raises(ReglabError, match="dropout has 2, dropconnect has 3"):
         mlp([3], dropout=[0.1, 0.2], dropconnect=[0.0, 0.1, 0.2])
-    with pytest.raises(ReglabError, match=r"`seed` of fit: expected one value per model member \(2\)"):
+    with pytest.raises(
+        ReglabError, match=r"`seed` of fit: expected one value per model member \(2\)"
+    ):
         fit(mlp([3], members=2), np.zeros((4, 2), np.float32), np.arange(4) % 2, seed=[1, 2, 3])
 
 
 def test_validation_sources_are_exclusive():
     x = np.zeros((10, 2), np.float32)
     with pytest.raises(ReglabError, match="give at most one of validation_data, validation_split"):
-        fit(mlp([3]), x, np.arange(10) % 2, validation_data=(x, np.arange(10) % 2), validation_split=0.2)
+        fit(
+            mlp([3]),
+            x,
+            np.arange(10) % 2,
+            validation_data=(x, np.arange(10) % 2),
+            validation_split=0.2,
+        )
 
 
 def test_weight_decay_with_adam_is_refused_as_not_l2():

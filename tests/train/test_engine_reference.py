@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from reglab import EarlyStopping, L1, L2, fit, mlp
+from reglab import L1, L2, EarlyStopping, fit, mlp
 
 
 def _data(n=96, features=6, classes=3, seed=0):
@@ -42,7 +42,9 @@ def test_single_fit_equals_plain_pytorch_loop(optimizer):
     for epoch in range(3):
         total = 0.0
         for start in range(0, len(x), 16):
-            loss = torch.nn.functional.cross_entropy(net(xt[start : start + 16]), yt[start : start + 16])
+            loss = torch.nn.functional.cross_entropy(
+                net(xt[start : start + 16]), yt[start : start + 16]
+            )
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -103,7 +105,7 @@ def test_training_metric_is_the_running_mean_over_the_epoch():
 
 
 def test_diverging_member_is_marked_and_stops_while_others_train_on():
-    x, y = _data()
+    x, _ = _data()
     y_reg = x.sum(1) * 100
     histories = fit(mlp([16], members=2), x, y_reg, epochs=5, optimizer="sgd",
                     learning_rate=[1e3, 1e-4], seed=[0, 1])  # fmt: skip
@@ -115,7 +117,9 @@ def test_restore_best_also_when_training_ends_without_stopping():
     x, y = _data()
     vx, vy = _data(seed=3)
     es = EarlyStopping(monitor="val_loss", patience=100, restore_best=True)
-    h = fit(mlp([32]), x, y, epochs=12, validation_data=(vx, vy), early_stopping=es, learning_rate=0.05)
+    h = fit(
+        mlp([32]), x, y, epochs=12, validation_data=(vx, vy), early_stopping=es, learning_rate=0.05
+    )
     assert h.stopped_epoch == 0
     best = min(h.rows, key=lambda r: r["val_loss"])
     assert h.best_epoch == int(best["epoch"])
@@ -126,7 +130,9 @@ def test_stopped_member_stops_changing():
     x, y = _data()
     es = EarlyStopping(monitor="loss", patience=0, min_delta=10.0)  # stops after epoch 2
     model = mlp([8], members=2)
-    histories = fit(model, x, y, epochs=6, seed=[0, 1], early_stopping=[es, None], record_weights=True)
+    histories = fit(
+        model, x, y, epochs=6, seed=[0, 1], early_stopping=[es, None], record_weights=True
+    )
     assert histories[0].stopped_epoch == 2 and len(histories[0].rows) == 2
     assert len(histories[1].rows) == 6
     alone = mlp([8])

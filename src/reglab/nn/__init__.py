@@ -11,14 +11,14 @@ from reglab.nn.population import PopulationModel
 
 __all__ = [
     "ACTIVATIONS",
+    "L1",
+    "L2",
     "MLP",
     "BatchNormConfig",
     "DropConnect",
     "Dropout",
     "ElasticNet",
     "Head",
-    "L1",
-    "L2",
     "ModuleModel",
     "Penalty",
     "PopulationModel",

@@ -101,7 +101,7 @@ def stacked_batch_norm(
     --------
     >>> import torch
     >>> out = stacked_batch_norm(torch.tensor([[[1.0], [3.0]]]), None, None, None, None,
-    ...                          training=True, config=BatchNormConfig(eps=0.0))
+    ...                          training=True, config=BatchNormConfig(eps=1e-12))
     >>> out.flatten()
     tensor([-1.,  1.])
     """

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Slot", "Layout"]
+__all__ = ["Layout", "Slot"]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +23,6 @@ import torch.nn.functional as F
 from reglab.errors import ReglabError, ReglabTypeError, check_choice, check_int, check_rate
 from reglab.nn.batchnorm import BatchNormConfig, stacked_batch_norm
 from reglab.nn.dropout import DROPOUT_MODES, dropout_scales
-from reglab.nn.heads import Head
 from reglab.nn.layout import Layout
 from reglab.nn.mlp_gradients import MANUAL_ACTIVATIONS, manual_train_step
 from reglab.nn.penalties import Penalty, as_penalty
@@ -62,7 +62,8 @@ def _count_members(**values) -> int | None:
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"{name} has {n}" for name, n in lengths.items())
         raise ReglabError(
-            f"Invalid per-member values of mlp: every list must have one value per member; {listed}."
+            "Invalid per-member values of mlp: every list must have one value per member; "
+            f"{listed}."
         )
     return next(iter(lengths.values()), None)
 
@@ -144,19 +145,23 @@ class MLP(PopulationModel):
                     f"values. Received: members={members}."
                 )
         k = members or counted or 1
-        self.dropout = [check_rate("dropout", r, owner="mlp") for r in _per_member("dropout", dropout, k)]
+        self.dropout = [
+            check_rate("dropout", r, owner="mlp") for r in _per_member("dropout", dropout, k)
+        ]
         self.dropout_mode = [
             check_choice("dropout_mode", m, DROPOUT_MODES, owner="mlp")
             for m in _per_member("dropout_mode", dropout_mode, k)
         ]
         self.dropconnect = [
-            check_rate("dropconnect", r, owner="mlp") for r in _per_member("dropconnect", dropconnect, k)
+            check_rate("dropconnect", r, owner="mlp")
+            for r in _per_member("dropconnect", dropconnect, k)
         ]
         self.kernel_regularizer = [
             as_penalty(p) for p in _per_member("kernel_regularizer", kernel_regularizer, k)
         ]
         self.bias_regularizer = [
-            as_penalty(p, "bias_regularizer") for p in _per_member("bias_regularizer", bias_regularizer, k)
+            as_penalty(p, "bias_regularizer")
+            for p in _per_member("bias_regularizer", bias_regularizer, k)
         ]
         self._members = k
 
@@ -190,7 +195,7 @@ class MLP(PopulationModel):
     def _build_layout(self, n_inputs: int, n_outputs: int) -> Layout:
         layout = Layout()
         widths = [n_inputs, *self.hidden]
-        for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+        for i, (fan_in, fan_out) in enumerate(pairwise(widths)):
             layout.add(f"dense_{i}/kernel", (fan_in, fan_out), "kernel")
             if self.batchnorm is None:
                 # Batch norm subtracts the batch mean, so a bias before it has no effect on
@@ -221,9 +226,16 @@ class MLP(PopulationModel):
     def _configure(self, layout: Layout, device: torch.device) -> None:
         k = self.members
         scales = [dropout_scales(r, m) for r, m in zip(self.dropout, self.dropout_mode)]
-        self.register_buffer("train_scale", torch.tensor([s[0] for s in scales], device=device).view(k, 1, 1))
-        self.register_buffer("eval_scale", torch.tensor([s[1] for s in scales], device=device).view(k, 1, 1))
-        self.register_buffer("dropconnect_keep", torch.tensor([1 - r for r in self.dropconnect], device=device).view(k, 1, 1))
+        self.register_buffer(
+            "train_scale", torch.tensor([s[0] for s in scales], device=device).view(k, 1, 1)
+        )
+        self.register_buffer(
+            "eval_scale", torch.tensor([s[1] for s in scales], device=device).view(k, 1, 1)
+        )
+        self.register_buffer(
+            "dropconnect_keep",
+            torch.tensor([1 - r for r in self.dropconnect], device=device).view(k, 1, 1),
+        )
         if self.batchnorm is not None and self.batchnorm.track_running_stats:
             for i, width in enumerate(self.hidden):
                 self.register_buffer(f"running_mean_{i}", torch.zeros(k, 1, width, device=device))
@@ -291,7 +303,9 @@ class MLP(PopulationModel):
         for k in range(kernel.shape[0]):
             member = min(k, safe.shape[0] - 1)
             outs.append(
-                F.embedding_bag(safe[member], kernel[k], mode="sum", per_sample_weights=present[member])
+                F.embedding_bag(
+                    safe[member], kernel[k], mode="sum", per_sample_weights=present[member]
+                )
             )
         out = torch.stack(outs)
         return out if bias is None else out + bias

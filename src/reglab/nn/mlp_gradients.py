@@ -42,7 +42,9 @@ def _activation_backward(name: str, a: torch.Tensor, grad: torch.Tensor) -> torc
 
 
 @torch.no_grad()
-def manual_train_step(model, x: torch.Tensor, y: torch.Tensor, step) -> tuple[torch.Tensor, torch.Tensor]:
+def manual_train_step(
+    model, x: torch.Tensor, y: torch.Tensor, step
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Forward, per-sample loss and metric, and gradients of each member's mean loss.
 
     Parameters

@@ -148,5 +148,6 @@ def as_penalty(value: object, name: str = "kernel_regularizer") -> Penalty | Non
         return value
     raise ReglabTypeError(
         f"Invalid value for `{name}`: expected None or a penalty object such as "
-        f"reglab.L2(0.01), reglab.L1(1e-4) or reglab.ElasticNet(1e-4, 1e-3). Received: {name}={value!r}."
+        "reglab.L2(0.01), reglab.L1(1e-4) or reglab.ElasticNet(1e-4, 1e-3). "
+        f"Received: {name}={value!r}."
     )

@@ -15,7 +15,6 @@ import torch
 
 from reglab.nn.heads import Head
 from reglab.nn.layout import Layout, Slot
-from reglab.nn.penalties import Penalty
 
 __all__ = ["PopulationModel", "derive_seed"]
 
@@ -54,7 +53,9 @@ class PopulationModel(torch.nn.Module):
 
     # -- building ---------------------------------------------------------------------
 
-    def build(self, n_inputs: int, task, seeds, *, sparse_input: bool = False, device="cpu") -> None:
+    def build(
+        self, n_inputs: int, task, seeds, *, sparse_input: bool = False, device="cpu"
+    ) -> None:
         """Lay out the bank for ``n_inputs`` and ``task`` and draw each member's weights."""
         device = torch.device(device)
         self.task = task
@@ -77,7 +78,9 @@ class PopulationModel(torch.nn.Module):
         self._configure(self.layout, device)
         self.built = True
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, step) -> tuple[torch.Tensor, torch.Tensor]:
+    def train_step(
+        self, x: torch.Tensor, y: torch.Tensor, step
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """One training forward/backward: gradients of each member's mean data loss.
 
         Writes the gradients into ``self.grad`` and returns the per-sample data loss and
@@ -186,11 +189,15 @@ class PopulationModel(torch.nn.Module):
             grad.addcmul_(self.l2_map, self.bank, value=2.0)
 
     @torch.no_grad()
-    def proximal_(self, lr: torch.Tensor, active: torch.Tensor | None) -> None:
-        """Soft-threshold the proximal-L1 columns by ``lr * l1``: exact zeros appear."""
+    def proximal_(self, step_size: torch.Tensor, active: torch.Tensor | None) -> None:
+        """Soft-threshold the proximal-L1 columns by ``step_size * l1``: exact zeros appear.
+
+        ``step_size`` is the optimizer's effective per-coordinate step (``(K, 1)`` or
+        ``(K, P)``), see ``PopulationOptimizer.step_sizes``.
+        """
         if self.prox_map is None:
             return
-        threshold = self.prox_map * lr
+        threshold = self.prox_map * step_size
         if active is not None:
             threshold = threshold * active
         shrunk = self.bank.abs().sub_(threshold).clamp_min_(0.0)

@@ -27,6 +27,15 @@ class CrossValidation:
         Training and validation rows of each fold.
     model : MLP
         The trained population (member ``i`` trained on fold ``i``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reglab import cross_validate, mlp
+    >>> x = np.random.default_rng(0).normal(size=(30, 2)).astype("float32")
+    >>> cv = cross_validate(mlp([4]), x, x.sum(1), folds=3, epochs=2)
+    >>> len(cv.curve("val_mae").mean)
+    2
     """
 
     histories: list[History]

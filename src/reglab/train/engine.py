@@ -152,12 +152,10 @@ def train_population(
     model = setup.model
     k = model.members
     inputs, targets = setup.inputs, setup.targets
-    head = model.head
     optimizer = make_optimizer(
-        setup.optimizer, model.bank, setup.learning_rates,
+        setup.optimizer, model.bank, model.grad, setup.learning_rates,
         momentum=setup.momentum, weight_decay=setup.weight_decay,
     )  # fmt: skip
-    lr_column = torch.tensor(setup.learning_rates, device=setup.device).view(k, 1)
     callbacks = setup.callbacks
     for member, member_callbacks in enumerate(callbacks):
         for callback in member_callbacks:
@@ -196,8 +194,9 @@ def train_population(
                     penalty_sum += model.penalty() * size
                     model.add_penalty_grad_(grad)
             movers = _movers(batch.members, alive)
-            optimizer.step(grad, movers)
-            model.proximal_(lr_column, _mask(movers, k, setup.device))
+            optimizer.step(movers)
+            if model.prox_map is not None:
+                model.proximal_(optimizer.step_sizes(), _mask(movers, k, setup.device))
         rows = _epoch_rows(setup, epoch, loss_sum, metric_sum, penalty_sum, alive)
         elapsed = time.perf_counter() - t0
         for m in range(k):
@@ -214,7 +213,9 @@ def train_population(
                 continue
             for callback in callbacks[m]:
                 callback.on_epoch_end(epoch, rows[m])
-                if getattr(callback, "improved_", False) and getattr(callback, "restore_best", False):
+                if getattr(callback, "improved_", False) and getattr(
+                    callback, "restore_best", False
+                ):
                     best[m] = model.snapshot(m)
                 if callback.stop_training:
                     alive[m] = False

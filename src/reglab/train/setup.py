@@ -210,7 +210,9 @@ def _split_rows(n, k, validation_data, split, train_index, validation_index, dev
     all_rows = np.arange(n, dtype=np.int64)
     train = [all_rows] * k
     if train_index is not None:
-        train = [_check_rows("train_index", r, n) for r in _per_member("train_index", train_index, k)]
+        train = [
+            _check_rows("train_index", r, n) for r in _per_member("train_index", train_index, k)
+        ]
     if split:
         if train_index is not None:
             raise ReglabError(
@@ -220,7 +222,10 @@ def _split_rows(n, k, validation_data, split, train_index, validation_index, dev
         fold = keras_validation_split(n, split)
         return [fold.train] * k, [fold.validation] * k, None, None
     if validation_index is not None:
-        rows = [_check_rows("validation_index", r, n) for r in _per_member("validation_index", validation_index, k)]
+        rows = [
+            _check_rows("validation_index", r, n)
+            for r in _per_member("validation_index", validation_index, k)
+        ]
         return train, rows, None, None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -266,7 +271,8 @@ def _member_callbacks(early_stopping, callbacks, k: int) -> list[list[Callback]]
     for callback in callbacks or []:
         if not isinstance(callback, Callback):
             raise ReglabTypeError(
-                f"Invalid value in `callbacks` of fit: expected Callback objects. Received: {callback!r}."
+                "Invalid value in `callbacks` of fit: expected Callback objects. "
+                f"Received: {callback!r}."
             )
         for m in range(k):
             per_member[m].append(copy.deepcopy(callback))

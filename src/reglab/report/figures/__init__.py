@@ -1,0 +1,7 @@
+"""Every figure of the report, as functions from plain data to a matplotlib ``Figure``."""
+
+from reglab.report.figures.curves import learning_curves
+from reglab.report.figures.histograms import weight_histograms
+from reglab.report.figures.kfold import kfold_validation_curve
+
+__all__ = ["kfold_validation_curve", "learning_curves", "weight_histograms"]
