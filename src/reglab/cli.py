@@ -63,20 +63,18 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_and_report(args: argparse.Namespace, spec, store: Path, output) -> int:
-    from reglab.report import write_report
+    from reglab.report import export_tensorboard, write_report
     from reglab.study import run_study
 
     outcome = run_study(
-        spec,
-        store=store,
-        device=args.device,
-        executor=args.executor,
-        tensorboard=args.tensorboard,
-        progress=not args.quiet,
+        spec, store=store, device=args.device, executor=args.executor, progress=not args.quiet
     )
     path = write_report(store, outcome.study, output)
     print(f"store:  {store}")
     print(f"report: {path}")
+    if args.tensorboard:
+        logs = export_tensorboard(store, outcome.study, args.tensorboard)
+        print(f"tensorboard: {args.tensorboard} ({len(logs)} runs)")
     return 0
 
 

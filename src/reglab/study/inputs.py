@@ -1,0 +1,135 @@
+"""Loading a study's dataset once and shaping it the way the engine takes it.
+
+Images are scaled to [0, 1] and flattened (the shape is kept for augmentation);
+sequences become sparse multi-hot rows (the dense samples x vocabulary matrix is never
+built); tabular features stay raw float32 and are standardized inside ``fit`` with each
+member's own training rows, so no statistic ever sees validation or test data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reglab.data import Task, load_dataset, multi_hot, scale_images
+from reglab.errors import ReglabError
+from reglab.study.spec import Spec
+
+__all__ = ["StudyData", "prepare_data"]
+
+
+@dataclass(frozen=True, eq=False)
+class StudyData:
+    """A study's data, ready for ``fit``.
+
+    Attributes
+    ----------
+    x_train, y_train, x_test, y_test
+        Inputs as float32 ``(N, F)`` arrays or ``MultiHot`` rows, and the targets.
+    task : reglab.data.Task
+        Inferred from the training targets.
+    standardize : bool
+        Whether ``fit`` standardizes the inputs (tabular data).
+    image_shape : tuple (C, H, W) or None
+        The shape of a flattened image, for augmentation.
+    """
+
+    x_train: object
+    y_train: np.ndarray
+    x_test: object
+    y_test: np.ndarray
+    task: Task
+    standardize: bool
+    image_shape: tuple[int, int, int] | None
+
+    @property
+    def n_train(self) -> int:
+        return len(self.y_train)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+
+def prepare_data(spec: Spec) -> StudyData:
+    """Load the spec's dataset and prepare its inputs.
+
+    Parameters
+    ----------
+    spec : Spec
+        The study; its ``dataset`` and ``train_size`` are used.
+
+    Returns
+    -------
+    StudyData
+
+    Raises
+    ------
+    DataError
+        If the dataset's files cannot be found or read.
+
+    Examples
+    --------
+    >>> from reglab.study.spec import parse_spec
+    >>> spec = parse_spec({"name": "s", "dataset": "iris", "train_size": 30,
+    ...                    "variants": {"base": {}}})
+    >>> data = prepare_data(spec)
+    >>> data.x_train.shape, data.x_train.dtype, data.standardize
+    ((30, 4), dtype('float32'), True)
+    """
+    data = load_dataset(spec.dataset.name, **spec.dataset.options)
+    rows = slice(None) if spec.train_size is None else slice(0, spec.train_size)
+    image_shape = None
+    if data.input_kind == "images":
+        x_train, image_shape = _flat_images(data.x_train[rows])
+        x_test, _ = _flat_images(data.x_test)
+    elif data.input_kind == "sequences":
+        x_train = multi_hot(data.x_train[rows], data.num_words, sparse=True)
+        x_test = multi_hot(data.x_test, data.num_words, sparse=True)
+    else:
+        x_train = np.asarray(data.x_train[rows], dtype=np.float32)
+        x_test = np.asarray(data.x_test, dtype=np.float32)
+    y_train = np.asarray(data.y_train[rows])
+    if spec.label_noise:
+        y_train = _noisy_labels(y_train, spec.label_noise, data.task, spec.dataset.name)
+    return StudyData(
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=np.asarray(data.y_test),
+        task=data.task,
+        standardize=data.input_kind == "tabular",
+        image_shape=image_shape,
+    )
+
+
+# Fixed, not the study's seeds: every run of a study sees the same corrupted labels, so
+# the seeds measure training randomness only.
+LABEL_NOISE_SEED = 20170101
+
+
+def _noisy_labels(y: np.ndarray, fraction: float, task, dataset: str) -> np.ndarray:
+    """A copy of ``y``; each label, with probability ``fraction``, is a uniform random class."""
+    if task.kind not in ("binary", "multiclass") or y.ndim != 1:
+        raise ReglabError(
+            f"Invalid value for `label_noise`: it applies to datasets with integer class "
+            f"labels, and '{dataset}' is a {task.kind} dataset. Received: label_noise={fraction}."
+        )
+    rng = np.random.default_rng(LABEL_NOISE_SEED)
+    noisy = y.copy()
+    replaced = rng.random(len(y)) < fraction
+    classes = task.num_classes or 2
+    noisy[replaced] = rng.integers(0, classes, int(replaced.sum()))
+    return noisy
+
+
+def _flat_images(x: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """(N, H, W) or channels-last (N, H, W, C) uint8 -> float32 (N, C*H*W) and (C, H, W)."""
+    images = scale_images(x)
+    if images.ndim == 3:
+        images = images[:, None]
+    else:  # Keras stores colour images channels-last; kornia warps channels-first
+        images = np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+    shape = tuple(int(s) for s in images.shape[1:])
+    return images.reshape(len(images), -1), shape  # type: ignore[return-value]

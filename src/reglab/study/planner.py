@@ -1,0 +1,268 @@
+"""From a spec to the runs it asks for, grouped into populations that train together.
+
+A run is one (variant, seed, repeat, fold). Its key is the sha256 of its resolved
+settings as canonical JSON, so the same spec gives the same keys in any process and on
+any machine, and a rerun recognises what the store already holds. Runs that share the
+architecture and the training shape (every setting in :data:`SHAPE_FIELDS`) train as one
+population: one batched forward/backward per step for all of them. Everything else
+(seed, fold, dropout, DropConnect, penalty, learning rate, early stopping) may differ
+between members. A population is capped by a memory budget and split when over it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reglab.study.settings import RunSettings
+from reglab.study.spec import Spec
+from reglab.validate import kfold, validation_split
+
+__all__ = [
+    "SHAPE_FIELDS",
+    "Plan",
+    "PlannedRun",
+    "Population",
+    "default_memory_budget",
+    "member_bytes",
+    "plan_study",
+    "run_key",
+]
+
+# The settings that must match for runs to share one batched forward/backward pass.
+SHAPE_FIELDS = (
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "hidden",
+    "activation",
+    "batchnorm",
+    "augment",
+    "momentum",
+    "weight_decay",  # the engine applies one decoupled decay to the whole population
+)
+
+_BYTES = 4  # float32
+_OPTIMIZER_STATE = {"sgd": 0, "rmsprop": 1, "adam": 2, "adamw": 2}
+
+
+@dataclass(frozen=True, eq=False)
+class PlannedRun:
+    """One run to train: its identity, its settings and its rows.
+
+    ``train_index`` / ``validation_index`` are None when the run trains on the whole
+    training set and validates on the dataset's test set.
+    """
+
+    key: str
+    variant: str
+    seed: int
+    fold: int
+    repeat: int
+    position: int  # order in the study: variant (spec order), seed, repeat, fold
+    settings: RunSettings
+    train_index: np.ndarray | None = None
+    validation_index: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Population:
+    """Runs that train together; they share every setting in :data:`SHAPE_FIELDS`."""
+
+    runs: list[PlannedRun]
+
+    @property
+    def settings(self) -> RunSettings:
+        """The shared shape (read the per-member settings from each run)."""
+        return self.runs[0].settings
+
+    @property
+    def keys(self) -> list[str]:
+        return [run.key for run in self.runs]
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """Every run of a study, and the populations they train in."""
+
+    runs: list[PlannedRun]
+    populations: list[Population] = field(default_factory=list)
+
+
+def run_key(identity: dict) -> str:
+    """First 16 hex characters of the sha256 of ``identity`` as canonical JSON.
+
+    Canonical: keys sorted, no spaces, so the key does not depend on dict order.
+
+    Examples
+    --------
+    >>> run_key({"seed": 0, "variant": "l2"}) == run_key({"variant": "l2", "seed": 0})
+    True
+    >>> len(run_key({"seed": 0}))
+    16
+    """
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def member_bytes(settings: RunSettings, n_features: int, n_outputs: int) -> int:
+    """Estimated memory of one population member while it trains, in bytes.
+
+    Parameters, their gradients and optimizer state, a DropConnect mask, and the
+    activations of one batch (pre-activation, activation and dropout mask per hidden
+    unit, two more with batch norm), all float32.
+
+    Examples
+    --------
+    >>> member_bytes(RunSettings(hidden=(10,), optimizer="sgd", batch_size=1), 4, 2)
+    720
+    """
+    widths = [n_features, *settings.hidden, n_outputs]
+    params = sum((a + 1) * b for a, b in itertools.pairwise(widths))
+    copies = 2 + _OPTIMIZER_STATE[settings.optimizer]  # weights, gradients, state
+    if settings.momentum:
+        copies += 1
+    if settings.dropconnect:
+        copies += 1
+    per_unit = 5 if settings.batchnorm else 3
+    activations = settings.batch_size * (n_features + per_unit * sum(settings.hidden) + n_outputs)
+    return _BYTES * (copies * params + activations)
+
+
+def default_memory_budget() -> int:
+    """A quarter of the machine's memory, at most 2 GiB, per population.
+
+    Examples
+    --------
+    >>> 0 < default_memory_budget() <= 2 * 1024**3
+    True
+    """
+    cap = 2 * 1024**3
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not every OS has these names
+        return cap
+    return max(1, min(cap, total // 4))
+
+
+def plan_study(
+    spec: Spec,
+    *,
+    n_train: int,
+    n_features: int,
+    n_outputs: int,
+    y_train: np.ndarray | None = None,
+    memory_budget: int | None = None,
+) -> Plan:
+    """Expand a spec into runs (variant x seed x repeat x fold) and populations.
+
+    Parameters
+    ----------
+    spec : Spec
+        The validated study.
+    n_train : int
+        Rows of the training set the study uses (after ``train_size``).
+    n_features, n_outputs : int
+        Input width and output units, for the memory estimate.
+    y_train : numpy.ndarray, optional
+        Training labels, needed by ``validation.stratify``.
+    memory_budget : int, optional
+        Bytes a population may use; :func:`default_memory_budget` when omitted.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    ReglabError
+        If the folds or the split cannot be made from ``n_train`` rows.
+
+    Examples
+    --------
+    >>> from reglab.study.spec import parse_spec
+    >>> spec = parse_spec({"name": "s", "dataset": "iris", "seeds": [0, 1],
+    ...                    "validation": {"folds": 3},
+    ...                    "variants": {"base": {}, "bn": {"batchnorm": True}}})
+    >>> plan = plan_study(spec, n_train=112, n_features=4, n_outputs=3)
+    >>> len(plan.runs), [len(p.runs) for p in plan.populations]
+    (12, [6, 6])
+    """
+    budget = default_memory_budget() if memory_budget is None else int(memory_budget)
+    splits = _splits(spec, n_train, y_train)
+    runs = []
+    for variant in spec.variant_names:
+        settings = spec.resolve(variant)
+        for seed in spec.seeds:
+            for fold in splits:
+                identity = {
+                    "study": spec.name,
+                    "variant": variant,
+                    "dataset": spec.dataset.model_dump(mode="json"),
+                    "train_size": spec.train_size,
+                    "label_noise": spec.label_noise,
+                    "validation": spec.validation.model_dump(mode="json"),
+                    "settings": settings.to_json(),
+                    "seed": seed,
+                    "fold": 0 if fold is None else fold.fold,
+                    "repeat": 0 if fold is None else fold.repeat,
+                }
+                runs.append(
+                    PlannedRun(
+                        key=run_key(identity),
+                        variant=variant,
+                        seed=seed,
+                        fold=identity["fold"],
+                        repeat=identity["repeat"],
+                        position=len(runs),
+                        settings=settings,
+                        train_index=None if fold is None else fold.train,
+                        validation_index=None if fold is None else fold.validation,
+                    )
+                )
+    return Plan(runs=runs, populations=group_runs(runs, spec, n_features, n_outputs, budget))
+
+
+def group_runs(
+    runs: list[PlannedRun], spec: Spec, n_features: int, n_outputs: int, budget: int
+) -> list[Population]:
+    """Group runs by shape, in plan order, then split each group to fit ``budget``."""
+    groups: dict[str, list[PlannedRun]] = {}
+    for run in runs:
+        shape = {name: run.settings.to_json()[name] for name in SHAPE_FIELDS}
+        groups.setdefault(json.dumps(shape, sort_keys=True), []).append(run)
+    populations = []
+    for members in groups.values():
+        heaviest = max(member_bytes(r.settings, n_features, n_outputs) for r in members)
+        size = max(1, budget // heaviest)  # one member always runs, however large
+        if spec.max_members is not None:
+            size = min(size, spec.max_members)
+        for start in range(0, len(members), size):
+            populations.append(Population(runs=members[start : start + size]))
+    return populations
+
+
+def _splits(spec: Spec, n_train: int, y_train: np.ndarray | None) -> list:
+    """The folds every (variant, seed) runs on; ``[None]`` for the test set."""
+    scheme = spec.validation
+    if scheme.kind == "test":
+        return [None]
+    if scheme.kind == "split":
+        return [validation_split(n_train, scheme.split)]
+    labels = None
+    if scheme.stratify:
+        labels = None if y_train is None else np.asarray(y_train)[:n_train]
+    return kfold(
+        n_train,
+        folds=scheme.folds,
+        repeats=scheme.repeats,
+        shuffle=True,
+        seed=scheme.seed,
+        y=labels,
+        stratify=scheme.stratify,
+    )

@@ -1,0 +1,208 @@
+"""The typed pieces of a study spec: training settings, penalty, early stopping, augmentation.
+
+Each class is a strict pydantic model (unknown keys refused, no silent type coercion:
+``epochs = 10.0`` is an error, not 10), so that every mistake in a spec is reported with
+its path. A variant is a :class:`VariantSettings`: any of these keys, overriding the
+study's; :class:`RunSettings` is the fully resolved result the planner works with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from reglab.nn import ACTIVATIONS, L1, L2, ElasticNet, Penalty
+from reglab.train import EarlyStopping
+from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
+
+__all__ = [
+    "AugmentSettings",
+    "EarlyStoppingSettings",
+    "ModelSettings",
+    "PenaltySettings",
+    "RunSettings",
+    "VariantSettings",
+    "problem",
+]
+
+STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+def problem(message: str) -> PydanticCustomError:
+    """A complete reglab message that pydantic carries with its location.
+
+    The message travels as context, never as the template, so braces in user values
+    cannot break pydantic's formatting.
+    """
+    return PydanticCustomError("reglab_problem", "{message}", {"message": message})
+
+
+def _choice(value: Any, choices: list[str]) -> str:
+    if isinstance(value, str) and value.lower() in choices:
+        return value.lower()
+    listed = ", ".join(repr(c) for c in choices)
+    raise PydanticCustomError(
+        "reglab_value", "one of {choices}", {"choices": listed, "options": choices}
+    )
+
+
+class PenaltySettings(BaseModel):
+    """A weight penalty on the hidden kernels: L1, L2, or both (ElasticNet)."""
+
+    model_config = STRICT
+
+    l1: NonNegativeFloat | None = None
+    l2: NonNegativeFloat | None = None
+    proximal_l1: bool = False  # soft-thresholding step: exact zeros, reported as sparsity
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> PenaltySettings:
+        if self.l1 is None and self.l2 is None:
+            raise problem("a penalty needs `l1`, `l2` or both")
+        if self.proximal_l1 and not self.l1:
+            raise problem("`proximal_l1 = true` has no effect without an `l1` strength")
+        return self
+
+    def build(self) -> Penalty:
+        """The engine's penalty object: ``L1``, ``L2`` or ``ElasticNet``."""
+        if self.l1 is not None and self.l2 is not None:
+            return ElasticNet(self.l1, self.l2, proximal=self.proximal_l1)
+        if self.l1 is not None:
+            return L1(self.l1, proximal=self.proximal_l1)
+        return L2(self.l2)
+
+
+class EarlyStoppingSettings(BaseModel):
+    """Keras 3's ``EarlyStopping`` arguments (``restore_best`` = ``restore_best_weights``)."""
+
+    model_config = STRICT
+
+    monitor: str = "val_loss"
+    mode: str = "auto"
+    patience: NonNegativeInt = 0
+    min_delta: NonNegativeFloat = 0.0
+    baseline: float | None = None
+    start_from_epoch: NonNegativeInt = 0
+    restore_best: bool = False
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> str:
+        return _choice(value, ["auto", "min", "max"])
+
+    def build(self) -> EarlyStopping:
+        """The engine's callback."""
+        return EarlyStopping(**self.model_dump())
+
+
+class AugmentSettings(BaseModel):
+    """Random rotation (degrees), zoom range and shift (fraction) of training images."""
+
+    model_config = STRICT
+
+    rotation: Annotated[float, Field(ge=0.0, le=180.0)] = 0.0
+    scale: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=2, max_length=2)] = [
+        1.0,
+        1.0,
+    ]
+    translate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _ordered_scale(self) -> AugmentSettings:
+        if self.scale[0] > self.scale[1]:
+            raise problem(f"`scale` must be [low, high] with low <= high, not {self.scale}")
+        return self
+
+
+class ModelSettings(BaseModel):
+    """The ``[model]`` table: architecture, optimizer and study-wide regularization."""
+
+    model_config = STRICT
+
+    hidden: list[PositiveInt] | None = None
+    activation: str | None = None
+    optimizer: str | None = None
+    learning_rate: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
+    momentum: Rate | None = None
+    weight_decay: NonNegativeFloat | None = None
+    penalty: PenaltySettings | None = None
+    dropout: Rate | None = None
+    dropout_mode: str | None = None
+    dropconnect: Rate | None = None
+    batchnorm: bool | None = None
+    early_stopping: EarlyStoppingSettings | None = None
+    augment: AugmentSettings | None = None
+
+    @field_validator("activation", mode="before")
+    @classmethod
+    def _activation(cls, value: Any) -> str:
+        return _choice(value, sorted(ACTIVATIONS))
+
+    @field_validator("optimizer", mode="before")
+    @classmethod
+    def _optimizer(cls, value: Any) -> str:
+        return _choice(value, list(OPTIMIZERS))
+
+    @field_validator("dropout_mode", mode="before")
+    @classmethod
+    def _dropout_mode(cls, value: Any) -> str:
+        return _choice(value, ["inverted", "classic"])
+
+
+class VariantSettings(ModelSettings):
+    """A ``[variants.NAME]`` table: any model key, plus ``epochs`` and ``batch_size``."""
+
+    epochs: PositiveInt | None = None
+    batch_size: PositiveInt | None = None
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Every setting of one variant, resolved: the variant over the study over the defaults.
+
+    Examples
+    --------
+    >>> s = RunSettings(epochs=5)
+    >>> s.optimizer, s.resolved_learning_rate
+    ('adam', 0.001)
+    """
+
+    epochs: int = 20
+    batch_size: int = 32
+    hidden: tuple[int, ...] = (64,)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    learning_rate: float | None = None  # None: Keras' default for the optimizer
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    penalty: PenaltySettings | None = None
+    dropout: float = 0.0
+    dropout_mode: str = "inverted"
+    dropconnect: float = 0.0
+    batchnorm: bool = False
+    early_stopping: EarlyStoppingSettings | None = None
+    augment: AugmentSettings | None = None
+
+    @property
+    def resolved_learning_rate(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return DEFAULT_LEARNING_RATES[self.optimizer]
+
+    def to_json(self) -> dict:
+        """Plain JSON values, every default filled in (the basis of run keys)."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            out[name] = value.model_dump() if isinstance(value, BaseModel) else value
+        out["hidden"] = list(self.hidden)
+        out["learning_rate"] = self.resolved_learning_rate
+        return out

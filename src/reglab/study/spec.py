@@ -1,0 +1,278 @@
+"""The study spec: a TOML file naming the dataset, the model, the variants, seeds and folds.
+
+:func:`load_spec` reads and validates a spec and reports every problem at once, each
+with its dotted path, as one :class:`SpecError` line. The keys are documented in
+``docs/spec.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from reglab.data.options import dataset_info, resolve_options
+from reglab.errors import ReglabError
+from reglab.study.settings import (
+    STRICT,
+    ModelSettings,
+    NonNegativeInt,
+    PositiveInt,
+    RunSettings,
+    VariantSettings,
+    problem,
+)
+from reglab.study.spec_errors import SpecError, describe_errors
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["DatasetSpec", "Spec", "SpecError", "ValidationSpec", "load_spec", "parse_spec"]
+
+
+class DatasetSpec(BaseModel):
+    """``dataset = "name"`` or ``dataset = { name = "imdb", num_words = 10000 }``."""
+
+    model_config = STRICT
+
+    name: str
+    options: dict[str, Any] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_toml(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        if isinstance(value, dict) and "options" not in value:
+            rest = {k: v for k, v in value.items() if k != "name"}
+            return {"name": value.get("name"), "options": rest} if "name" in value else value
+        return value
+
+    @model_validator(mode="after")
+    def _known(self) -> DatasetSpec:
+        try:
+            info = dataset_info(self.name)
+            options = resolve_options(info, self.options)
+        except ReglabError as error:  # the data layer's own message, with its suggestion
+            raise problem(str(error)) from None
+        object.__setattr__(self, "name", info.name)
+        object.__setattr__(self, "options", options)
+        return self
+
+
+class ValidationSpec(BaseModel):
+    """``"test"`` (the dataset's test set), ``{ split = 0.2 }`` or ``{ folds = 4 }``."""
+
+    model_config = STRICT
+
+    split: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+    folds: Annotated[int, Field(ge=2)] | None = None
+    repeats: PositiveInt = 1
+    stratify: bool = False
+    seed: NonNegativeInt = 0  # of the fold shuffle; the same folds for every run seed
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_toml(cls, value: Any) -> Any:
+        if value == "test":
+            return {}
+        if isinstance(value, str):
+            raise problem(
+                f'expected "test", {{ split = FRACTION }} or {{ folds = K }}; received {value!r}'
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_scheme(self) -> ValidationSpec:
+        if self.split is not None and self.folds is not None:
+            raise problem("give either `split` or `folds`, not both")
+        if self.folds is None and (self.repeats != 1 or self.stratify or self.seed != 0):
+            raise problem("`repeats`, `stratify` and `seed` apply to K-fold only: add `folds`")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``"test"``, ``"split"`` or ``"kfold"``."""
+        if self.folds is not None:
+            return "kfold"
+        return "split" if self.split is not None else "test"
+
+
+class Spec(BaseModel):
+    """A validated study spec.
+
+    Build one with :func:`load_spec` (a TOML file) or :func:`parse_spec` (a dict).
+
+    Examples
+    --------
+    >>> spec = parse_spec({"name": "tiny", "dataset": "iris", "epochs": 3,
+    ...                    "variants": {"baseline": {}, "l2": {"penalty": {"l2": 0.01}}}})
+    >>> spec.variant_names, spec.resolve("l2").penalty.l2, spec.resolve("l2").epochs
+    (['baseline', 'l2'], 0.01, 3)
+    """
+
+    model_config = STRICT
+
+    name: Annotated[str, Field(min_length=1)]
+    dataset: DatasetSpec
+    epochs: PositiveInt = 20
+    batch_size: PositiveInt = 32
+    seeds: Annotated[list[NonNegativeInt], Field(min_length=1)] = [0]
+    validation: ValidationSpec = ValidationSpec()
+    train_size: PositiveInt | None = None  # keep the first N training rows (smaller = overfit)
+    # Replace this fraction of the training labels by random classes (test labels stay
+    # true): a model that memorises its training set then pays for it on the test set.
+    label_noise: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    max_members: PositiveInt | None = None  # cap on a population's size
+    model: ModelSettings = ModelSettings()
+    variants: Annotated[dict[str, VariantSettings], Field(min_length=1)]
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise problem(f"seeds must be distinct, received {seeds}")
+        return seeds
+
+    @property
+    def variant_names(self) -> list[str]:
+        """The variants in the order the spec lists them."""
+        return list(self.variants)
+
+    def resolve(self, variant: str) -> RunSettings:
+        """One variant's settings: its own keys over the study's over the defaults."""
+        chosen: dict[str, Any] = {"epochs": self.epochs, "batch_size": self.batch_size}
+        for layer in (self.model, self.variants[variant]):
+            chosen.update(layer.model_dump(exclude_none=True, exclude_unset=True))
+            for name in ("penalty", "early_stopping", "augment"):
+                if getattr(layer, name) is not None:
+                    chosen[name] = getattr(layer, name)  # keep the model, not its dump
+        if "hidden" in chosen:
+            chosen["hidden"] = tuple(chosen["hidden"])
+        return RunSettings(**chosen)
+
+    def to_json(self) -> dict:
+        """The spec with every default filled in, as plain JSON values."""
+        out = self.model_dump(mode="json")
+        out["resolved"] = {v: self.resolve(v).to_json() for v in self.variants}
+        return out
+
+
+def parse_spec(data: dict, source: str = "<spec>") -> Spec:
+    """Validate a spec given as a dict (what ``tomllib`` reads from a file).
+
+    Parameters
+    ----------
+    data : dict
+        The spec's tables and keys.
+    source : str, default "<spec>"
+        Where it came from, named at the start of any error message.
+
+    Returns
+    -------
+    Spec
+
+    Raises
+    ------
+    SpecError
+        With every problem found, each with its dotted path, in one line.
+
+    Examples
+    --------
+    >>> parse_spec({"name": "x", "dataset": "iris", "variants": {"a": {"dropuot": 0.5}}},
+    ...            source="study.toml")
+    Traceback (most recent call last):
+    ...
+    reglab.study.spec_errors.SpecError: study.toml: unknown key 'dropuot' at variants.a; ...
+    """
+    if not isinstance(data, dict):
+        raise SpecError(source, [f"expected a table of keys, received {type(data).__name__}"])
+    if "variants" not in data:
+        raise SpecError(source, ["missing key `variants`: add at least one [variants.NAME] table"])
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as error:
+        raise SpecError(source, describe_errors(error, Spec)) from None
+    problems = _cross_checks(spec)
+    if problems:
+        raise SpecError(source, problems)
+    return spec
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a study spec from a TOML file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The spec file.
+
+    Returns
+    -------
+    Spec
+
+    Raises
+    ------
+    SpecError
+        If the file is missing or unreadable, is not valid TOML (line and column
+        given), or holds invalid keys or values (all of them listed).
+
+    Examples
+    --------
+    >>> load_spec("no-such-spec.toml")
+    Traceback (most recent call last):
+    ...
+    reglab.study.spec_errors.SpecError: no-such-spec.toml: no such file
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecError(source, ["no such file"]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(source, [f"cannot read the spec ({error})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(source, [f"invalid TOML: {error}"]) from None
+    return parse_spec(data, source)
+
+
+def _cross_checks(spec: Spec) -> list[str]:
+    """Problems that need several keys at once (or the dataset's facts) to see."""
+    problems = []
+    info = dataset_info(spec.dataset.name)
+    for variant in spec.variants:
+        settings = spec.resolve(variant)
+        if settings.augment is not None and info.input_kind != "images":
+            problems.append(
+                f"augment at variants.{variant} needs image data; dataset "
+                f"'{info.name}' is {info.input_kind}"
+            )
+        if settings.weight_decay and settings.optimizer != "adamw":
+            problems.append(
+                f"weight_decay at variants.{variant} is AdamW's decoupled decay and has no "
+                f"effect with optimizer '{settings.optimizer}'; use penalty = {{ l2 = ... }}"
+            )
+        if settings.momentum and settings.optimizer not in ("sgd", "rmsprop"):
+            problems.append(
+                f"momentum at variants.{variant} applies to sgd and rmsprop only, not "
+                f"'{settings.optimizer}'"
+            )
+    n_train = info.n_train if spec.train_size is None else min(spec.train_size, info.n_train)
+    if spec.train_size is not None and spec.train_size > info.n_train:
+        problems.append(
+            f"train_size = {spec.train_size} but dataset '{info.name}' has only "
+            f"{info.n_train} training samples"
+        )
+    folds = spec.validation.folds
+    if folds is not None and folds > n_train:
+        problems.append(
+            f"validation.folds = {folds} but only {n_train} training samples are used; "
+            "every fold needs at least one sample"
+        )
+    return problems
