@@ -26,7 +26,9 @@ def test_the_expected_fraction_of_training_labels_changes_and_test_labels_do_not
 
 
 def test_label_noise_on_a_regression_dataset_is_refused():
-    with pytest.raises(ReglabError, match="`label_noise`: it applies to datasets with integer class"):
+    with pytest.raises(
+        ReglabError, match="`label_noise`: it applies to datasets with integer class"
+    ):
         prepare_data(_spec("diabetes", 0.2))
 
 
