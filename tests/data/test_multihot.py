@@ -33,6 +33,8 @@ def test_sparse_rows_hold_sorted_unique_ids_padded_with_minus_one():
     expected = [[1, 2, 4], [-1, -1, -1], [0, 9, -1], [3, -1, -1]]
     np.testing.assert_array_equal(sparse.indices, expected)
     assert sparse.indices.dtype == np.int64 and sparse.num_words == 10
+    np.testing.assert_array_equal(sparse.ids, [1, 2, 4, 0, 9, 3])
+    np.testing.assert_array_equal(sparse.offsets, [0, 3, 3, 5, 6])
 
 
 def test_sparse_and_dense_agree_on_random_sequences():
@@ -54,7 +56,7 @@ def test_sparse_indexing_selects_rows_like_the_dense_matrix():
 
 def test_sparse_form_is_smaller_than_dense():
     sparse = multi_hot([[1, 2]] * 100, num_words=10000, sparse=True)
-    assert sparse.nbytes == 100 * 2 * 8
+    assert sparse.nbytes == 100 * 2 * 4 + 101 * 8  # int32 ids, int64 offsets
     assert sparse.nbytes < 100 * 10000 * 4
     assert sparse.shape == (100, 10000)
 

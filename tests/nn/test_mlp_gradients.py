@@ -80,3 +80,26 @@ def test_hand_written_gradients_equal_autograd_with_padded_rows():
     manual.train_step(x, y, batch)
     auto.train_step(x, y, batch)
     torch.testing.assert_close(manual.grad, auto.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_sparse_first_layer_hand_written_gradients_equal_autograd():
+    from reglab.data import multi_hot
+    from reglab.train.inputs import Inputs
+
+    rng = np.random.default_rng(0)
+    rows = multi_hot(
+        [rng.integers(0, 30, rng.integers(1, 9)).tolist() for _ in range(6)], 30, sparse=True
+    )
+    models = []
+    for force in (False, True):
+        model = mlp([5], dropout=[0.0, 0.4], members=2)
+        model.build(30, infer_task(np.array([0, 1, 2])), [0, 1], sparse_input=True)
+        model.reset_generators([0, 1], "cpu")
+        model.force_autograd = force
+        models.append(model)
+    index = torch.tensor([[0, 1, 2, 3], [5, 4, 3, 2]])
+    x = Inputs(rows, torch.device("cpu")).gather(index)
+    y = torch.randint(0, 3, (2, 4))
+    for model in models:
+        model.train_step(x, y, None)
+    torch.testing.assert_close(models[0].grad, models[1].grad, rtol=1e-5, atol=1e-6)

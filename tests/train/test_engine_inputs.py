@@ -7,6 +7,7 @@ import torch
 from reglab import ModelCheckpoint, evaluate, fit, mlp, predict
 from reglab.data import multi_hot
 from reglab.errors import ReglabError
+from reglab.train.inputs import Inputs
 
 
 def _sequences(n=64, vocab=50, seed=0):
@@ -29,8 +30,8 @@ def test_sparse_first_layer_equals_dense_forward_and_gradients():
     torch.testing.assert_close(a.bank, b.bank, rtol=1e-4, atol=1e-6)
     # One step's gradients, directly.
     index = torch.arange(8).view(1, 8).expand(2, 8)
-    ga = _grad(a, torch.as_tensor(dense)[index], y[:8])
-    gb = _grad(b, torch.as_tensor(sparse.indices)[index], y[:8])
+    ga = _grad(a, Inputs(dense, torch.device("cpu")).gather(index), y[:8])
+    gb = _grad(b, Inputs(sparse, torch.device("cpu")).gather(index), y[:8])
     torch.testing.assert_close(ga, gb, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(predict(a, dense), predict(b, sparse), rtol=1e-5, atol=1e-6)
 

@@ -16,16 +16,21 @@ from reglab.errors import ReglabError, check_int, invalid
 
 __all__ = ["MultiHot", "multi_hot"]
 
-PAD = -1  # marks the unused tail of a row of word ids; never a valid id
+PAD = -1  # marks the unused tail of a row in the padded form; never a valid id
 
 
 class MultiHot:
-    """Sparse multi-hot rows: each row's sorted unique word ids, padded with -1.
+    """Sparse multi-hot rows, stored compressed (CSR): all rows' word ids end to end.
+
+    Row ``i`` holds the sorted unique ids ``ids[offsets[i]:offsets[i + 1]]``. At IMDB's
+    shape (25,000 reviews, 10,000 words, about 130 distinct words a review) that is
+    about 13 MB of int32 ids against 1 GB for the dense float32 matrix.
 
     Parameters
     ----------
     indices : numpy.ndarray of int, shape (N, L)
-        Word ids in ``[0, num_words)``, each row sorted and unique, padded with -1.
+        Word ids in ``[0, num_words)``, each row sorted and unique, padded with -1
+        (the readable form; :meth:`from_csr` builds from the compressed arrays).
     num_words : int
         Vocabulary size: the width of the dense matrix these rows stand for.
 
@@ -40,12 +45,14 @@ class MultiHot:
     >>> rows.indices
     array([[ 1,  3],
            [ 2, -1]])
+    >>> rows.ids, rows.offsets
+    (array([1, 3, 2], dtype=int32), array([0, 2, 3]))
     >>> rows[[1]].to_dense()
     array([[0., 0., 1., 0.]], dtype=float32)
     """
 
     def __init__(self, indices, num_words: int) -> None:
-        self.num_words = check_int("num_words", num_words, owner="MultiHot", low=1)
+        num_words = check_int("num_words", num_words, owner="MultiHot", low=1)
         array = np.asarray(indices)
         if array.ndim != 2 or not np.issubdtype(array.dtype, np.integer):
             raise ReglabError(
@@ -56,47 +63,80 @@ class MultiHot:
                     owner="MultiHot",
                 )
             )
-        if array.size and (array.min() < PAD or array.max() >= self.num_words):
+        if array.size and (array.min() < PAD or array.max() >= num_words):
             raise ReglabError(
                 invalid(
                     "indices",
-                    f"ids in [0, {self.num_words}) or -1 for padding",
+                    f"ids in [0, {num_words}) or -1 for padding",
                     f"ids in [{array.min()}, {array.max()}]",
                     owner="MultiHot",
                 )
             )
-        self.indices = array.astype(np.int64, copy=False)
+        present = array != PAD
+        offsets = np.zeros(len(array) + 1, dtype=np.int64)
+        np.cumsum(present.sum(axis=1), out=offsets[1:])
+        self._set(array[present], offsets, num_words)
+
+    @classmethod
+    def from_csr(cls, ids, offsets, num_words: int) -> MultiHot:
+        """Build from compressed arrays (trusted: as :func:`multi_hot` makes them)."""
+        rows = cls.__new__(cls)
+        rows._set(np.asarray(ids), np.asarray(offsets, dtype=np.int64), num_words)
+        return rows
+
+    def _set(self, ids: np.ndarray, offsets: np.ndarray, num_words: int) -> None:
+        # int32 ids: half the memory of int64, and what torch's embedding_bag takes.
+        self.ids = ids.astype(np.int32, copy=False)
+        self.offsets = offsets
+        self.num_words = int(num_words)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of distinct words in each row."""
+        return np.diff(self.offsets)
+
+    @property
+    def indices(self) -> np.ndarray:
+        """The padded ``(N, L)`` int64 form: each row's ids, then -1."""
+        lengths = self.lengths
+        width = int(lengths.max()) if len(lengths) else 0
+        padded = np.full((len(self), width), PAD, dtype=np.int64)
+        mask = np.arange(width) < lengths[:, None]
+        padded[mask] = self.ids
+        return padded
 
     @property
     def shape(self) -> tuple[int, int]:
         """Shape of the dense matrix: ``(rows, num_words)``."""
-        return (len(self.indices), self.num_words)
+        return (len(self), self.num_words)
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the ids, in bytes (compare ``rows * num_words * 4`` dense)."""
-        return int(self.indices.nbytes)
+        """Memory held by the ids and offsets, in bytes (compare ``rows * num_words * 4``)."""
+        return int(self.ids.nbytes + self.offsets.nbytes)
 
     def __len__(self) -> int:
-        return len(self.indices)
+        return len(self.offsets) - 1
 
     def __getitem__(self, rows) -> MultiHot:
         """The rows selected by an index array, a boolean mask, a slice or an int."""
-        picked = self.indices[rows]
-        if picked.ndim == 1:  # a single integer row index
-            picked = picked[None, :]
-        return MultiHot(picked, self.num_words)
+        picked = np.arange(len(self))[rows]
+        picked = np.atleast_1d(picked)
+        starts, lengths = self.offsets[picked], self.lengths[picked]
+        offsets = np.zeros(len(picked) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        # Position of every kept id: its row's start plus its rank inside the row.
+        positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return MultiHot.from_csr(self.ids[positions], offsets, self.num_words)
 
     def to_dense(self) -> np.ndarray:
         """The dense float32 ``(rows, num_words)`` matrix, with 1.0 where a word occurs."""
         dense = np.zeros(self.shape, dtype=np.float32)
-        row, col = np.nonzero(self.indices != PAD)
-        dense[row, self.indices[row, col]] = 1.0
+        dense[np.repeat(np.arange(len(self)), self.lengths), self.ids] = 1.0
         return dense
 
     def __repr__(self) -> str:
-        width = self.indices.shape[1]
-        return f"MultiHot(rows={len(self)}, num_words={self.num_words}, max_ids_per_row={width})"
+        return f"MultiHot(rows={len(self)}, num_words={self.num_words}, ids={len(self.ids)})"
 
 
 def multi_hot(sequences: Sequence, num_words: int, sparse: bool = False):
@@ -143,9 +183,8 @@ def multi_hot(sequences: Sequence, num_words: int, sparse: bool = False):
                     owner="multi_hot",
                 )
             )
-    width = max((row.size for row in rows), default=0)
-    indices = np.full((len(rows), width), PAD, dtype=np.int64)
-    for i, row in enumerate(rows):
-        indices[i, : row.size] = row
-    encoded = MultiHot(indices, num_words)
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([row.size for row in rows], out=offsets[1:])
+    ids = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    encoded = MultiHot.from_csr(ids, offsets, num_words)
     return encoded if sparse else encoded.to_dense()

@@ -21,12 +21,14 @@ import torch
 import torch.nn.functional as F
 
 from reglab.errors import ReglabError, ReglabTypeError, check_choice, check_int, check_rate
+from reglab.nn.batched import affine
 from reglab.nn.batchnorm import BatchNormConfig, stacked_batch_norm
 from reglab.nn.dropout import DROPOUT_MODES, dropout_scales
 from reglab.nn.layout import Layout
 from reglab.nn.mlp_gradients import MANUAL_ACTIVATIONS, manual_train_step
 from reglab.nn.penalties import Penalty, as_penalty
 from reglab.nn.population import PopulationModel
+from reglab.nn.sparse import SparseRows, sparse_dense
 
 __all__ = ["ACTIVATIONS", "MLP", "mlp"]
 
@@ -258,7 +260,6 @@ class MLP(PopulationModel):
     def _manual(self) -> bool:
         return (
             self.batchnorm is None
-            and not self.sparse_input
             and self.activation in MANUAL_ACTIVATIONS
             and not getattr(self, "force_autograd", False)
         )
@@ -293,21 +294,10 @@ class MLP(PopulationModel):
         if h.shape[0] == 1 and kernel.shape[0] > 1:  # shared evaluation data
             out = torch.matmul(h, kernel)
             return out if bias is None else out + bias
-        return torch.bmm(h, kernel) if bias is None else torch.baddbmm(bias, h, kernel)
+        return affine(bias, h, kernel)
 
-    def _sparse_dense(self, indices, kernel, bias) -> torch.Tensor:
-        # indices (K, B, L) of present words, -1 padding; the dense 0/1 matrix never exists.
-        present = (indices >= 0).to(kernel.dtype)
-        safe = indices.clamp_min(0)
-        outs = []
-        for k in range(kernel.shape[0]):
-            member = min(k, safe.shape[0] - 1)
-            outs.append(
-                F.embedding_bag(
-                    safe[member], kernel[k], mode="sum", per_sample_weights=present[member]
-                )
-            )
-        out = torch.stack(outs)
+    def _sparse_dense(self, rows: SparseRows, kernel, bias) -> torch.Tensor:
+        out = sparse_dense(rows, kernel)
         return out if bias is None else out + bias
 
     def _batch_norm(self, h, i, training, step) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """The MLP's training step with its gradients written by hand: the fast path.
 
-For the common MLP (dense inputs, no batch norm, activations relu / tanh / sigmoid /
-linear) the backward pass is a handful of batched matmuls whose results are copied into
+For the common MLP (no batch norm, activations relu / tanh / sigmoid / linear; dense or
+multi-hot inputs) the backward pass is a handful of batched matmuls whose results are copied into
 the gradient buffer, with no autograd graph to build and walk.
 On small layers and tiny batches, where a step is a few microseconds of arithmetic and
 tens of microseconds of framework overhead, this is what makes the step fast; on large
@@ -14,6 +14,9 @@ the tests check that both paths give the same gradients to float tolerance.
 from __future__ import annotations
 
 import torch
+
+from reglab.nn.batched import affine, matmul, matmul_into
+from reglab.nn.sparse import SparseRows, sparse_dense, sparse_dense_kernel_grad
 
 __all__ = ["MANUAL_ACTIVATIONS", "manual_train_step"]
 
@@ -50,9 +53,9 @@ def manual_train_step(
     Parameters
     ----------
     model : reglab.nn.MLP
-        Built, on dense inputs, without batch norm, with a manual activation.
-    x : torch.Tensor
-        ``(K, B, F)`` inputs (already standardised).
+        Built, without batch norm, with a manual activation.
+    x : torch.Tensor or SparseRows
+        ``(K, B, F)`` inputs (already standardised), or multi-hot rows.
     y : torch.Tensor
         Targets for the batch.
     step : reglab.train.inputs.Batch or None
@@ -79,7 +82,11 @@ def manual_train_step(
         inputs.append(h)
         kernels.append(kernel)
         drop_keeps.append(keep)
-        a = _activate(name, torch.baddbmm(params[f"dense_{i}/bias"].detach(), h, kernel))
+        bias = params[f"dense_{i}/bias"].detach()
+        if isinstance(h, SparseRows):  # multi-hot input: a sum of kernel rows per sample
+            a = _activate(name, sparse_dense(h, kernel).add_(bias))
+        else:
+            a = _activate(name, affine(bias, h, kernel))
         outputs.append(a)
         multiplier = None
         if any(model.dropout):
@@ -89,7 +96,7 @@ def manual_train_step(
         multipliers.append(multiplier)
         h = a
     out_kernel = params["output/kernel"].detach()
-    logits = torch.baddbmm(params["output/bias"].detach(), h, out_kernel)
+    logits = affine(params["output/bias"].detach(), h, out_kernel)
     loss = model.head.loss(logits, y)
     metric = model.head.metric(logits, y)
     d = model.head.loss_gradient(logits, y)
@@ -100,20 +107,21 @@ def manual_train_step(
         d.mul_(weight / count)
         loss = loss * weight[..., 0]
         metric = metric * weight[..., 0]
-    # Results are copied into the buffer's views: bmm with ``out=`` a strided view takes
-    # a slow generic path for K > 1 (about 80x slower, measured).
-    layout["output/kernel"].view(grad).copy_(torch.bmm(h.transpose(1, 2), d))
+    matmul_into(layout["output/kernel"].view(grad), h.transpose(1, 2), d)
     layout["output/bias"].view(grad).copy_(d.sum(dim=1, keepdim=True))
-    upstream = torch.bmm(d, out_kernel.transpose(1, 2))
+    upstream = matmul(d, out_kernel.transpose(1, 2))
     for i in reversed(range(n_hidden)):
         if multipliers[i] is not None:
             upstream.mul_(multipliers[i])
         upstream = _activation_backward(name, outputs[i], upstream)
-        kernel_grad = torch.bmm(inputs[i].transpose(1, 2), upstream)
+        kernel_grad = layout[f"dense_{i}/kernel"].view(grad)
+        if isinstance(inputs[i], SparseRows):
+            sparse_dense_kernel_grad(inputs[i], upstream, kernel_grad)
+        else:
+            matmul_into(kernel_grad, inputs[i].transpose(1, 2), upstream)
         if drop_keeps[i] is not None:
             kernel_grad.mul_(drop_keeps[i])
-        layout[f"dense_{i}/kernel"].view(grad).copy_(kernel_grad)
         layout[f"dense_{i}/bias"].view(grad).copy_(upstream.sum(dim=1, keepdim=True))
         if i > 0:
-            upstream = torch.bmm(upstream, kernels[i].transpose(1, 2))
+            upstream = matmul(upstream, kernels[i].transpose(1, 2))
     return loss, metric

@@ -17,6 +17,7 @@ import torch
 
 from reglab.data import MultiHot
 from reglab.errors import ReglabError
+from reglab.nn.sparse import SparseRows
 
 __all__ = ["Batch", "Inputs", "epoch_batches", "padded_rows", "take_rows"]
 
@@ -35,9 +36,12 @@ class Inputs:
 
     def __init__(self, x, device: torch.device, *, name: str = "x") -> None:
         if isinstance(x, MultiHot):
+            # Compressed rows stay compressed on the device: the dense matrix never exists.
             self.sparse = True
             self.n_features = int(x.num_words)
-            self.data = torch.as_tensor(x.indices, dtype=torch.long, device=device)
+            self.ids = torch.as_tensor(x.ids, dtype=torch.int32, device=device)
+            self.offsets = torch.as_tensor(x.offsets, dtype=torch.int64, device=device)
+            self.n = len(x)
         else:
             array = np.asarray(x)
             if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
@@ -49,14 +53,34 @@ class Inputs:
             self.sparse = False
             self.n_features = array.shape[1]
             self.data = torch.as_tensor(array, dtype=torch.float32, device=device)
-        self.n = self.data.shape[0]
+            self.n = self.data.shape[0]
 
     def __len__(self) -> int:
         return self.n
 
-    def gather(self, index: torch.Tensor) -> torch.Tensor:
-        """Rows ``index`` of shape ``(K, B)`` as ``(K, B, F)`` (or ``(K, B, L)`` indices)."""
-        return take_rows(self.data, index)
+    def gather(self, index: torch.Tensor) -> torch.Tensor | SparseRows:
+        """Rows ``index`` of shape ``(K, B)``: ``(K, B, F)``, or each member's sparse rows."""
+        if not self.sparse:
+            return take_rows(self.data, index)
+        rows = index.reshape(-1)
+        starts = self.offsets.index_select(0, rows)
+        lengths = self.offsets.index_select(0, rows + 1) - starts
+        ends = torch.cumsum(lengths, 0)
+        bag_starts = ends - lengths
+        total = int(ends[-1]) if len(ends) else 0
+        # Each kept id's position: its row's start plus its rank inside the row.
+        positions = torch.repeat_interleave(starts - bag_starts, lengths, output_size=total)
+        positions += torch.arange(total, device=positions.device)
+        ids = self.ids.index_select(0, positions)
+        k, b = index.shape
+        member_starts = [*bag_starts[::b].tolist(), total]
+        return SparseRows(
+            [ids[member_starts[m] : member_starts[m + 1]] for m in range(k)],
+            [
+                (bag_starts[m * b : (m + 1) * b] - member_starts[m]).to(torch.int32)
+                for m in range(k)
+            ],
+        )
 
 
 @dataclass

@@ -1,0 +1,79 @@
+"""A batch of multi-hot rows as the first layer reads them: word ids and bag offsets.
+
+``SparseRows`` holds, for each population member, the ids of the words present in each
+of its rows (end to end) and where each row starts: exactly ``embedding_bag``'s input.
+The first layer's output is then the sum of the kernel rows of the words present, equal
+to the dense product with the 0/1 matrix, and its weight gradient scatters each row's
+upstream gradient onto those same kernel rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["SparseRows", "sparse_dense", "sparse_dense_kernel_grad"]
+
+
+@dataclass
+class SparseRows:
+    """Per member: ``ids`` (all rows' word ids) and ``offsets`` (each row's start).
+
+    ``len(offsets[k])`` is the number of rows; a population evaluated on shared data
+    has a single entry that every member reads.
+    """
+
+    ids: list[torch.Tensor]
+    offsets: list[torch.Tensor]
+
+    @property
+    def rows(self) -> int:
+        return len(self.offsets[0])
+
+    def member(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        m = min(k, len(self.ids) - 1)
+        return self.ids[m], self.offsets[m]
+
+
+def sparse_dense(x: SparseRows, kernel: torch.Tensor) -> torch.Tensor:
+    """``(K, B, H)``: for each member, each row's sum of the kernel rows of its words.
+
+    Examples
+    --------
+    >>> import torch
+    >>> kernel = torch.arange(8.0).view(1, 4, 2)  # 4 words, 2 units
+    >>> rows = SparseRows([torch.tensor([1, 3, 0])], [torch.tensor([0, 2])])
+    >>> sparse_dense(rows, kernel)[0]
+    tensor([[ 8., 10.],
+            [ 0.,  1.]])
+    """
+    outs = []
+    for k in range(kernel.shape[0]):
+        ids, offsets = x.member(k)
+        outs.append(F.embedding_bag(ids, kernel[k], offsets, mode="sum"))
+    return torch.stack(outs)
+
+
+def sparse_dense_kernel_grad(x: SparseRows, upstream: torch.Tensor, target: torch.Tensor) -> None:
+    """Write the kernel gradient ``(K, V, H)`` of :func:`sparse_dense` into ``target``.
+
+    Word ``v`` receives the sum of the upstream rows of the samples it occurs in. That is
+    itself an embedding bag, over the batch's *transposed* rows (for each word, the
+    samples containing it), which a stable sort of the ids builds. On CPU this is about
+    4x faster than ``index_add_`` of the repeated upstream rows (per-index work there),
+    and the stable sort keeps the summation order, so the result is deterministic.
+    """
+    vocabulary = target.shape[1]
+    for k in range(target.shape[0]):
+        ids, offsets = x.member(k)
+        lengths = torch.diff(offsets, append=offsets.new_tensor([len(ids)]))
+        sample_of = torch.repeat_interleave(
+            torch.arange(len(offsets), device=ids.device), lengths, output_size=len(ids)
+        )
+        _, order = torch.sort(ids, stable=True)
+        counts = torch.bincount(ids, minlength=vocabulary)
+        starts = torch.cumsum(counts, 0) - counts
+        samples = sample_of.index_select(0, order)
+        target[k].copy_(F.embedding_bag(samples, upstream[k], starts, mode="sum"))
