@@ -26,6 +26,7 @@ from reglab.errors import DataError
 __all__ = ["OS_DATASET_ROOTS", "download_dir", "fetch", "locate", "locate_layout", "search_dirs"]
 
 OS_DATASET_ROOTS: tuple[Path, ...] = (Path("/usr/share/datasets"),)
+DOWNLOAD_TIMEOUT_S = 30  # per connection attempt and per read
 
 
 def keras_cache() -> Path:
@@ -188,7 +189,9 @@ def fetch(dataset: str, file: DataFile) -> Path:
             known_hash=file.known_hash,
             fname=file.download_name,
             path=folder,
-            progressbar=False,
+            # Bounded waits: behind a firewall that drops packets a download would
+            # otherwise hang instead of failing with the "put the file here" message.
+            downloader=pooch.HTTPDownloader(timeout=DOWNLOAD_TIMEOUT_S, progressbar=False),
         )
     except ValueError as error:  # pooch's word for a checksum mismatch
         raise DataError(

@@ -44,6 +44,7 @@ class PopulationModel(torch.nn.Module):
         self.built = False
         self.sparse_input = False
         self._generators: list[torch.Generator] = []
+        self._mask_buffers: dict = {}
         self.l1_map: torch.Tensor | None = None
         self.l1_grad_map: torch.Tensor | None = None
         self.l2_map: torch.Tensor | None = None
@@ -114,19 +115,26 @@ class PopulationModel(torch.nn.Module):
         """A 0/1 keep mask of ``shape`` ``(K, ...)``; each member draws from its own generator.
 
         A member whose batch is shorter than the padded batch draws only for its real rows,
-        exactly as it would when trained alone.
+        exactly as it would when trained alone. Uniforms are drawn in place into a buffer
+        kept between steps, and compared with every member's rate in one operation: the
+        per-member work is one call. Members with rate 0 never draw, so their rows of the
+        buffer stay at 1 and are always kept.
         """
-        keep = torch.ones(shape, device=device)
+        key = (tuple(shape), str(device), tuple(rates))
+        cached = self._mask_buffers.get(key)
+        if cached is None:
+            rate_column = torch.tensor(rates, device=device).view(-1, *[1] * (len(shape) - 1))
+            cached = (torch.ones(shape, device=device), rate_column)
+            self._mask_buffers[key] = cached
+        uniform, rate_column = cached
         counts = None if step is None else step.counts
         for k, rate in enumerate(rates):
             if rate == 0.0:
                 continue
-            target = keep[k] if counts is None else keep[k, : counts[k]]
-            if target.numel() == 0:
-                continue
-            draw = torch.rand(target.shape, generator=self._generators[k], device=device)
-            target.copy_(draw >= rate)
-        return keep
+            target = uniform[k] if counts is None else uniform[k, : counts[k]]
+            if target.numel():
+                target.uniform_(generator=self._generators[k])
+        return (uniform >= rate_column).to(uniform.dtype)
 
     def set_standardization(self, mean: torch.Tensor | None, std: torch.Tensor | None) -> None:
         """Per-member input statistics ``(K, 1, F)``, fitted on each member's training rows."""
