@@ -41,6 +41,24 @@ def median_time(function: Callable[[], object], repeats: int) -> tuple[float, li
     return statistics.median(runs), runs
 
 
+def interleaved(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+    """Time every contender once per round, round after round; each callable returns seconds.
+
+    Interleaving matters on shared machines whose speed drifts over minutes: timing all
+    of one contender's repeats and then all of the other's would fold that drift into
+    the ratio. The reported ratios are medians of per-round ratios.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            seconds[name].append(run())
+    return seconds
+
+
+def median_ratio(numerator: list[float], denominator: list[float]) -> float:
+    return statistics.median(a / b for a, b in zip(numerator, denominator))
+
+
 def machine() -> dict:
     return {
         "cpu": platform.processor() or platform.machine(),
@@ -79,6 +97,13 @@ def report(name: str, rows: list[dict], extra: dict, path: Path | None) -> dict:
     target.write_text(json.dumps(record, indent=2, default=str))
     print(f"results: {target}")
     return record
+
+
+def found_locally(dataset: str) -> bool:
+    """Whether the dataset's files are on this machine (benchmarks never download)."""
+    from reglab.data import dataset_statuses
+
+    return any(s.name == dataset and s.found for s in dataset_statuses())
 
 
 def keras_available() -> bool:

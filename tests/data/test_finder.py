@@ -102,7 +102,7 @@ def test_idx_file_with_wrong_content_checksum_is_an_error(files, isolated):
 def test_missing_file_is_downloaded_once_with_its_published_hash(files, isolated, monkeypatch):
     calls = []
 
-    def fake_retrieve(url, known_hash, fname, path, progressbar):
+    def fake_retrieve(url, known_hash, fname, path, downloader):
         calls.append((url, known_hash, fname, Path(path)))
         target = Path(path) / fname
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -67,14 +67,14 @@ def manual_train_step(
         Per-sample ``(K, B)`` data loss and metric, zero on padded rows. The gradient of
         each member's mean data loss is written into ``model.grad``.
     """
-    params, layout, grad = model.params, model.layout, model.grad
+    weights, grads = model.weights, model.grad_views
     name = model.activation
     n_hidden = len(model.hidden)
     weight = None if step is None else step.sample_weight
     inputs, kernels, drop_keeps, outputs, multipliers = [], [], [], [], []
     h = x
     for i in range(n_hidden):
-        kernel = params[f"dense_{i}/kernel"].detach()
+        kernel = weights[f"dense_{i}/kernel"]
         keep = None
         if any(model.dropconnect):
             keep = model._draw_keep(model.dropconnect, kernel.shape, None, device=kernel.device)
@@ -82,7 +82,7 @@ def manual_train_step(
         inputs.append(h)
         kernels.append(kernel)
         drop_keeps.append(keep)
-        bias = params[f"dense_{i}/bias"].detach()
+        bias = weights[f"dense_{i}/bias"]
         if isinstance(h, SparseRows):  # multi-hot input: a sum of kernel rows per sample
             a = _activate(name, sparse_dense(h, kernel).add_(bias))
         else:
@@ -95,8 +95,8 @@ def manual_train_step(
             a = a * multiplier
         multipliers.append(multiplier)
         h = a
-    out_kernel = params["output/kernel"].detach()
-    logits = affine(params["output/bias"].detach(), h, out_kernel)
+    out_kernel = weights["output/kernel"]
+    logits = affine(weights["output/bias"], h, out_kernel)
     loss = model.head.loss(logits, y)
     metric = model.head.metric(logits, y)
     d = model.head.loss_gradient(logits, y)
@@ -107,21 +107,21 @@ def manual_train_step(
         d.mul_(weight / count)
         loss = loss * weight[..., 0]
         metric = metric * weight[..., 0]
-    matmul_into(layout["output/kernel"].view(grad), h.transpose(1, 2), d)
-    layout["output/bias"].view(grad).copy_(d.sum(dim=1, keepdim=True))
+    matmul_into(grads["output/kernel"], h.transpose(1, 2), d)
+    grads["output/bias"].copy_(d.sum(dim=1, keepdim=True))
     upstream = matmul(d, out_kernel.transpose(1, 2))
     for i in reversed(range(n_hidden)):
         if multipliers[i] is not None:
             upstream.mul_(multipliers[i])
         upstream = _activation_backward(name, outputs[i], upstream)
-        kernel_grad = layout[f"dense_{i}/kernel"].view(grad)
+        kernel_grad = grads[f"dense_{i}/kernel"]
         if isinstance(inputs[i], SparseRows):
             sparse_dense_kernel_grad(inputs[i], upstream, kernel_grad)
         else:
             matmul_into(kernel_grad, inputs[i].transpose(1, 2), upstream)
         if drop_keeps[i] is not None:
             kernel_grad.mul_(drop_keeps[i])
-        layout[f"dense_{i}/bias"].view(grad).copy_(upstream.sum(dim=1, keepdim=True))
+        grads[f"dense_{i}/bias"].copy_(upstream.sum(dim=1, keepdim=True))
         if i > 0:
             upstream = matmul(upstream, kernels[i].transpose(1, 2))
     return loss, metric
