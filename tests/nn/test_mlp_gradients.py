@@ -103,3 +103,16 @@ def test_sparse_first_layer_hand_written_gradients_equal_autograd():
     for model in models:
         model.train_step(x, y, None)
     torch.testing.assert_close(models[0].grad, models[1].grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_batch_terms_equal_the_separate_loss_metric_and_gradient(name):
+    y_np = TARGETS[name]
+    head = Head(infer_task(y_np))
+    logits = torch.randn(2, 4, head.task.n_outputs)
+    y = head.targets(y_np, torch.device("cpu"))
+    y = y.unsqueeze(0).expand(2, *y.shape)
+    loss, metric, grad = head.batch_terms(logits, y, 0.25)
+    torch.testing.assert_close(loss, head.loss(logits, y))
+    torch.testing.assert_close(metric, head.metric(logits, y))
+    torch.testing.assert_close(grad, head.loss_gradient(logits, y) * 0.25)

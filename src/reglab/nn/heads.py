@@ -90,6 +90,33 @@ class Head:
             grad = grad * prediction * (1.0 - prediction)
         return grad
 
+    def batch_terms(
+        self, logits: torch.Tensor, y: torch.Tensor, scale: float
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-sample loss and metric, and ``scale`` times the loss gradient, together.
+
+        The same numbers as :meth:`loss`, :meth:`metric` and :meth:`loss_gradient`, with
+        their shared intermediates computed once: on a tiny model the step is a few dozen
+        small operations, and each one saved is a few percent of it.
+        """
+        kind = self.task.loss
+        if kind == "sparse_categorical_crossentropy":
+            logp = torch.log_softmax(logits, dim=-1)
+            index = y.unsqueeze(-1)
+            loss = -logp.gather(-1, index).squeeze(-1)
+            metric = (logits.argmax(-1) == y).to(logits.dtype)
+            grad = logp.exp_()
+            grad.scatter_add_(-1, index, torch.full_like(grad[..., :1], -1.0))
+            return loss, metric, grad.mul_(scale)
+        if kind == "mse" and self.task.activation == "linear":
+            diff = logits - y
+            outputs = logits.shape[-1]
+            loss = diff.square().mean(-1)
+            metric = diff.abs().mean(-1)
+            return loss, metric, diff.mul_(2.0 * scale / outputs)
+        grad = self.loss_gradient(logits, y).mul_(scale)
+        return self.loss(logits, y), self.metric(logits, y), grad
+
     def metric(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Per-sample metric ``(K, B)``: 1/0 correctness for accuracy, absolute error for MAE."""
         if self.task.metric == "mae":

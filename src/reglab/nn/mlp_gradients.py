@@ -97,12 +97,10 @@ def manual_train_step(
         h = a
     out_kernel = weights["output/kernel"]
     logits = affine(weights["output/bias"], h, out_kernel)
-    loss = model.head.loss(logits, y)
-    metric = model.head.metric(logits, y)
-    d = model.head.loss_gradient(logits, y)
-    if weight is None:
-        d.mul_(1.0 / logits.shape[1])
+    if weight is None:  # every member's mean over the same B rows
+        loss, metric, d = model.head.batch_terms(logits, y, 1.0 / logits.shape[1])
     else:
+        loss, metric, d = model.head.batch_terms(logits, y, 1.0)
         count = weight.sum(dim=1, keepdim=True).clamp_min(1.0)
         d.mul_(weight / count)
         loss = loss * weight[..., 0]

@@ -128,7 +128,11 @@ class PopulationOptimizer:
     def _plain(self, p, g, square_avg, buf, lr) -> None:
         if self.name == "rmsprop":
             square_avg.mul_(RMSPROP_ALPHA).addcmul_(g, g, value=1 - RMSPROP_ALPHA)
-            update = g / square_avg.sqrt().add_(EPS)
+            denominator = square_avg.sqrt().add_(EPS)
+            if buf is None and isinstance(lr, float):  # the common case, in one pass
+                p.addcdiv_(g, denominator, value=-lr)
+                return
+            update = g / denominator
         else:
             update = g
         if buf is not None:
