@@ -111,8 +111,10 @@ class Head:
         if kind == "mse" and self.task.activation == "linear":
             diff = logits - y
             outputs = logits.shape[-1]
-            loss = diff.square().mean(-1)
-            metric = diff.abs().mean(-1)
+            if outputs == 1:  # the usual regression head: no mean over one output
+                loss, metric = diff.square().squeeze(-1), diff.abs().squeeze(-1)
+            else:
+                loss, metric = diff.square().mean(-1), diff.abs().mean(-1)
             return loss, metric, diff.mul_(2.0 * scale / outputs)
         grad = self.loss_gradient(logits, y).mul_(scale)
         return self.loss(logits, y), self.metric(logits, y), grad

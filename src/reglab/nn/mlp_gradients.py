@@ -106,7 +106,7 @@ def manual_train_step(
         loss = loss * weight[..., 0]
         metric = metric * weight[..., 0]
     matmul_into(grads["output/kernel"], h.transpose(1, 2), d)
-    grads["output/bias"].copy_(d.sum(dim=1, keepdim=True))
+    torch.sum(d, dim=1, keepdim=True, out=grads["output/bias"])
     upstream = matmul(d, out_kernel.transpose(1, 2))
     for i in reversed(range(n_hidden)):
         if multipliers[i] is not None:
@@ -119,7 +119,7 @@ def manual_train_step(
             matmul_into(kernel_grad, inputs[i].transpose(1, 2), upstream)
         if drop_keeps[i] is not None:
             kernel_grad.mul_(drop_keeps[i])
-        grads[f"dense_{i}/bias"].copy_(upstream.sum(dim=1, keepdim=True))
+        torch.sum(upstream, dim=1, keepdim=True, out=grads[f"dense_{i}/bias"])
         if i > 0:
             upstream = matmul(upstream, kernels[i].transpose(1, 2))
     return loss, metric

@@ -64,7 +64,13 @@ class PopulationOptimizer:
         self.exp_avg = torch.zeros_like(bank) if name in ("adam", "adamw") else None
         # Zeros, then ``buf = momentum * buf + g``, equals PyTorch's first-step ``buf = g``.
         self.buf = torch.zeros_like(bank) if momentum and name in ("sgd", "rmsprop") else None
-        self.steps = [torch.zeros((), device=bank.device) for _ in range(k)]
+        self._members = k
+        # Fused Adam reads step counts from tensors; the others only need them counted.
+        self._fused_steps = name in ("adam", "adamw")
+        self.steps = [
+            torch.zeros((), device=bank.device) for _ in range(k if self._fused_steps else 0)
+        ]
+        self._plain_steps = [0] * k
         self._rows = {
             "p": list(bank.unbind(0)),
             "g": list(grad.unbind(0)),
@@ -79,18 +85,31 @@ class PopulationOptimizer:
     def step(self, members: list[int] | None = None) -> None:
         """Update the given members (all when None) with their rows of the gradient buffer."""
         if self._fused is not None:
-            self._adam(range(len(self.steps)) if members is None else members)
+            self._adam(range(self._members) if members is None else members)
         elif members is None:
-            torch._foreach_add_(self.steps, 1)
+            self._count(range(self._members))
             self._plain(self.bank, self.grad, self.square_avg, self.buf, self._lr_all)
         else:
+            self._count(members)
             for m in members:
-                self.steps[m] += 1
                 self._plain(
                     self.bank[m], self.grad[m],
                     None if self.square_avg is None else self.square_avg[m],
                     None if self.buf is None else self.buf[m], self.learning_rates[m],
                 )  # fmt: skip
+
+    def _count(self, members) -> None:
+        # Plain Python counters: a tensor increment per step cost ~10 us, as much as a
+        # tiny model's whole update.
+        for m in members:
+            self._plain_steps[m] += 1
+
+    @property
+    def step_counts(self) -> list[int]:
+        """How many updates each member has taken."""
+        if self._fused_steps:
+            return [int(t) for t in self.steps]
+        return list(self._plain_steps)
 
     @torch.no_grad()
     def step_sizes(self) -> torch.Tensor:
