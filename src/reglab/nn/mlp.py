@@ -166,6 +166,9 @@ class MLP(PopulationModel):
             for p in _per_member("bias_regularizer", bias_regularizer, k)
         ]
         self._members = k
+        # Train through autograd even where the hand-written backward applies (the tests
+        # compare the two; a user never needs it).
+        self.force_autograd = False
 
     @property
     def members(self) -> int:
@@ -261,7 +264,7 @@ class MLP(PopulationModel):
         return (
             self.batchnorm is None
             and self.activation in MANUAL_ACTIVATIONS
-            and not getattr(self, "force_autograd", False)
+            and not self.force_autograd
         )
 
     # -- forward ----------------------------------------------------------------------
@@ -271,22 +274,18 @@ class MLP(PopulationModel):
         params = self.params
         act = ACTIVATIONS[self.activation]
         h = x
-        n_layers = len(self.hidden)
-        for i in range(n_layers + 1):
-            name = f"dense_{i}" if i < n_layers else "output"
-            kernel = params[f"{name}/kernel"]
-            bias = params.get(f"{name}/bias")
-            if i < n_layers and any(self.dropconnect):
+        for i in range(len(self.hidden)):
+            kernel = params[f"dense_{i}/kernel"]
+            if any(self.dropconnect):
                 kernel = self._drop_connect(kernel, training)
-            h = self._dense(h, kernel, bias, first=i == 0)
-            if i == n_layers:
-                return h
+            h = self._dense(h, kernel, params.get(f"dense_{i}/bias"), first=i == 0)
             if self.batchnorm is not None:
                 h = self._batch_norm(h, i, training, step)
             h = act(h)
             if any(self.dropout):
                 h = self._dropout(h, training, step)
-        raise AssertionError("unreachable")
+        first = not self.hidden
+        return self._dense(h, params["output/kernel"], params["output/bias"], first=first)
 
     def _dense(self, h, kernel, bias, *, first: bool) -> torch.Tensor:
         if first and self.sparse_input:
