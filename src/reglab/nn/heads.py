@@ -105,7 +105,10 @@ class Head:
             index = y.unsqueeze(-1)
             loss = -logp.gather(-1, index).squeeze(-1)
             metric = (logits.argmax(-1) == y).to(logits.dtype)
-            grad = logp.exp_()
+            # softmax itself, not exp(log_softmax): the latter's rounding depends on the
+            # batch's shape, so a member trained in a population would drift from the same
+            # member trained alone (Adam amplifies the last bits of tiny gradients).
+            grad = torch.softmax(logits, dim=-1)
             grad.scatter_add_(-1, index, torch.full_like(grad[..., :1], -1.0))
             return loss, metric, grad.mul_(scale)
         if kind == "mse" and self.task.activation == "linear":
