@@ -25,6 +25,7 @@ __all__ = [
     "check_rate",
     "did_you_mean",
     "invalid",
+    "per_member",
 ]
 
 
@@ -202,6 +203,28 @@ def check_choice(
         hint = did_you_mean(key, choices)
         raise ReglabError(message[:-1] + hint if hint else message)
     return key
+
+
+def per_member(name: str, value: object, members: int, *, owner: str) -> list:
+    """Broadcast a scalar to every population member, or check a list has one per member.
+
+    Examples
+    --------
+    >>> per_member("dropout", 0.5, 3, owner="mlp")
+    [0.5, 0.5, 0.5]
+    >>> per_member("seed", [1, 2], 3, owner="fit")
+    Traceback (most recent call last):
+    ...
+    reglab.errors.ReglabError: Invalid value for `seed` of fit: ... (3). Received 2 values.
+    """
+    if isinstance(value, (list, tuple)):
+        if len(value) != members:
+            raise ReglabError(
+                f"Invalid value for `{name}` of {owner}: expected one value per model member "
+                f"({members}). Received {len(value)} values."
+            )
+        return list(value)
+    return [value] * members
 
 
 def _fmt(x: float) -> str:

@@ -20,7 +20,14 @@ from itertools import pairwise
 import torch
 import torch.nn.functional as F
 
-from reglab.errors import ReglabError, ReglabTypeError, check_choice, check_int, check_rate
+from reglab.errors import (
+    ReglabError,
+    ReglabTypeError,
+    check_choice,
+    check_int,
+    check_rate,
+    per_member,
+)
 from reglab.nn.batched import affine
 from reglab.nn.batchnorm import BatchNormConfig, stacked_batch_norm
 from reglab.nn.dropout import DROPOUT_MODES, dropout_scales
@@ -45,18 +52,6 @@ ACTIVATIONS = {
     "leaky_relu": F.leaky_relu,
     "linear": lambda x: x,
 }
-
-
-def _per_member(name: str, value, members: int | None) -> list:
-    """Broadcast a scalar to every member, or check a list has one value per member."""
-    if isinstance(value, (list, tuple)):
-        if members is not None and len(value) != members:
-            raise ReglabError(
-                f"Invalid value for `{name}` of mlp: expected one value per member "
-                f"({members}). Received {len(value)} values: {name}={list(value)!r}."
-            )
-        return list(value)
-    return [value] * (members or 1)
 
 
 def _count_members(**values) -> int | None:
@@ -148,22 +143,24 @@ class MLP(PopulationModel):
                 )
         k = members or counted or 1
         self.dropout = [
-            check_rate("dropout", r, owner="mlp") for r in _per_member("dropout", dropout, k)
+            check_rate("dropout", r, owner="mlp")
+            for r in per_member("dropout", dropout, k, owner="mlp")
         ]
         self.dropout_mode = [
             check_choice("dropout_mode", m, DROPOUT_MODES, owner="mlp")
-            for m in _per_member("dropout_mode", dropout_mode, k)
+            for m in per_member("dropout_mode", dropout_mode, k, owner="mlp")
         ]
         self.dropconnect = [
             check_rate("dropconnect", r, owner="mlp")
-            for r in _per_member("dropconnect", dropconnect, k)
+            for r in per_member("dropconnect", dropconnect, k, owner="mlp")
         ]
         self.kernel_regularizer = [
-            as_penalty(p) for p in _per_member("kernel_regularizer", kernel_regularizer, k)
+            as_penalty(p)
+            for p in per_member("kernel_regularizer", kernel_regularizer, k, owner="mlp")
         ]
         self.bias_regularizer = [
             as_penalty(p, "bias_regularizer")
-            for p in _per_member("bias_regularizer", bias_regularizer, k)
+            for p in per_member("bias_regularizer", bias_regularizer, k, owner="mlp")
         ]
         self._members = k
         # Train through autograd even where the hand-written backward applies (the tests

@@ -54,12 +54,10 @@ class PopulationOptimizer:
         self.momentum = momentum
         self.weight_decay = weight_decay
         k = bank.shape[0]
+        self._lr_column = torch.tensor(self.learning_rates, device=bank.device).view(k, 1)
+        # One shared rate is a Python float, so whole-bank updates use the scalar kernels.
         same = len(set(self.learning_rates)) == 1
-        self._lr_all = (
-            self.learning_rates[0]
-            if same
-            else torch.tensor(self.learning_rates, device=bank.device).view(k, 1)
-        )
+        self._lr_all = self.learning_rates[0] if same else self._lr_column
         self.square_avg = torch.zeros_like(bank) if name in ("rmsprop", "adam", "adamw") else None
         self.exp_avg = torch.zeros_like(bank) if name in ("adam", "adamw") else None
         # Zeros, then ``buf = momentum * buf + g``, equals PyTorch's first-step ``buf = g``.
@@ -120,7 +118,7 @@ class PopulationOptimizer:
         and thresholding by ``lr * l1`` alone would be far too weak to reach zero (a
         diagonal-metric proximal step).
         """
-        lr = torch.tensor(self.learning_rates, device=self.bank.device).view(-1, 1)
+        lr = self._lr_column
         if self.name == "sgd":
             return lr
         v = self.square_avg

@@ -15,7 +15,14 @@ import numpy as np
 import torch
 
 from reglab.data import MultiHot, infer_task
-from reglab.errors import ReglabError, ReglabTypeError, check_choice, check_int, check_number
+from reglab.errors import (
+    ReglabError,
+    ReglabTypeError,
+    check_choice,
+    check_int,
+    check_number,
+    per_member,
+)
 from reglab.nn import ModuleModel, PopulationModel
 from reglab.nn.population import derive_seed
 from reglab.train.callback import Callback
@@ -63,17 +70,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
             "use 'cpu' or 'auto'. Received: device='cuda'."
         )
     return torch.device(name)
-
-
-def _per_member(name: str, value, k: int) -> list:
-    if isinstance(value, (list, tuple)):
-        if len(value) != k:
-            raise ReglabError(
-                f"Invalid value for `{name}` of fit: expected one value per model member "
-                f"({k}). Received {len(value)} values."
-            )
-        return list(value)
-    return [value] * k
 
 
 def _as_model(model) -> PopulationModel:
@@ -129,8 +125,8 @@ def prepare_fit(
     _check_lengths(x, y, "training data")
     task = task if task is not None else infer_task(y)
     inputs = Inputs(x, dev)
-    seeds = [check_int("seed", s, owner="fit") for s in _per_member("seed", seed, k)]
-    lrs = _per_member("learning_rate", learning_rate, k)
+    seeds = [check_int("seed", s, owner="fit") for s in per_member("seed", seed, k, owner="fit")]
+    lrs = per_member("learning_rate", learning_rate, k, owner="fit")
     lrs = [
         DEFAULT_LEARNING_RATES[optimizer]
         if lr is None
@@ -211,7 +207,8 @@ def _split_rows(n, k, validation_data, split, train_index, validation_index, dev
     train = [all_rows] * k
     if train_index is not None:
         train = [
-            _check_rows("train_index", r, n) for r in _per_member("train_index", train_index, k)
+            _check_rows("train_index", r, n)
+            for r in per_member("train_index", train_index, k, owner="fit")
         ]
     if split:
         if train_index is not None:
@@ -224,7 +221,7 @@ def _split_rows(n, k, validation_data, split, train_index, validation_index, dev
     if validation_index is not None:
         rows = [
             _check_rows("validation_index", r, n)
-            for r in _per_member("validation_index", validation_index, k)
+            for r in per_member("validation_index", validation_index, k, owner="fit")
         ]
         return train, rows, None, None
     if validation_data is not None:
@@ -258,8 +255,8 @@ def _fit_standardization(model: PopulationModel, inputs: Inputs, train_rows) -> 
 
 
 def _member_callbacks(early_stopping, callbacks, k: int) -> list[list[Callback]]:
-    per_member: list[list[Callback]] = [[] for _ in range(k)]
-    for m, es in enumerate(_per_member("early_stopping", early_stopping, k)):
+    by_member: list[list[Callback]] = [[] for _ in range(k)]
+    for m, es in enumerate(per_member("early_stopping", early_stopping, k, owner="fit")):
         if es is None:
             continue
         if not isinstance(es, Callback):
@@ -267,7 +264,7 @@ def _member_callbacks(early_stopping, callbacks, k: int) -> list[list[Callback]]
                 "Invalid value for `early_stopping` of fit: expected an EarlyStopping, a list "
                 f"of them (None for members without), or None. Received: {es!r}."
             )
-        per_member[m].append(copy.deepcopy(es))
+        by_member[m].append(copy.deepcopy(es))
     for callback in callbacks or []:
         if not isinstance(callback, Callback):
             raise ReglabTypeError(
@@ -275,5 +272,5 @@ def _member_callbacks(early_stopping, callbacks, k: int) -> list[list[Callback]]
                 f"Received: {callback!r}."
             )
         for m in range(k):
-            per_member[m].append(copy.deepcopy(callback))
-    return per_member
+            by_member[m].append(copy.deepcopy(callback))
+    return by_member
