@@ -116,3 +116,26 @@ def test_batch_terms_equal_the_separate_loss_metric_and_gradient(name):
     torch.testing.assert_close(loss, head.loss(logits, y))
     torch.testing.assert_close(metric, head.metric(logits, y))
     torch.testing.assert_close(grad, head.loss_gradient(logits, y) * 0.25)
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_batch_terms_round_each_row_the_same_whatever_the_batch_shape(name):
+    # A member trained in a population (K rows of padded batches) must get the very
+    # bits it gets when trained alone, or Adam turns the difference into drift.
+    y_np = TARGETS[name]
+    head = Head(infer_task(y_np))
+    y = head.targets(np.concatenate([y_np] * 10), torch.device("cpu"))  # beyond SIMD width
+    rows = len(y)
+    population_y = torch.stack([y[torch.randperm(rows)] for _ in range(5)])
+    logits = torch.randn(5, rows, head.task.n_outputs) * 3
+    loss, metric, grad = head.batch_terms(logits, population_y, 0.125)
+    for member in range(5):
+        for length in (1, rows // 2, rows):
+            alone = head.batch_terms(
+                logits[member : member + 1, :length].clone(),
+                population_y[member : member + 1, :length].clone(),
+                0.125,
+            )
+            assert torch.equal(alone[0], loss[member : member + 1, :length])
+            assert torch.equal(alone[1], metric[member : member + 1, :length])
+            assert torch.equal(alone[2], grad[member : member + 1, :length])

@@ -95,3 +95,28 @@ def test_proximal_l1_soft_thresholds_to_exact_zeros():
     expected = np.sign(before.numpy()) * np.maximum(np.abs(before.numpy()) - 0.3, 0.0)
     np.testing.assert_allclose(after.numpy(), expected, atol=1e-7)
     assert model.sparsity()[0]["dense_0/kernel"] == pytest.approx((expected == 0).mean())
+
+
+def test_penalty_blocks_cover_exactly_the_penalised_members_and_kernels():
+    # Members with a penalty are not contiguous here, and the hidden kernels are split by
+    # a bias: the blocks must still give every member exactly its own formula.
+    penalties = [L1(0.1), None, L1(0.2), L2(0.3), ElasticNet(0.01, 0.02), None]
+    model = _built(mlp([4, 5], kernel_regularizer=penalties))
+    with torch.no_grad():
+        model.bank.copy_(torch.randn_like(model.bank))
+    grad = torch.zeros_like(model.bank)
+    model.add_penalty_grad_(grad)
+    values = model.penalty().numpy()
+    bank = model.bank.numpy()
+    for member, penalty in enumerate(penalties):
+        l1, l2 = (0.0, 0.0) if penalty is None else (penalty.l1, penalty.l2)
+        expected_value, expected_grad = 0.0, np.zeros(bank.shape[1], dtype=np.float32)
+        for slot in model.layout.of_kind("kernel"):
+            if slot.name.startswith("output"):
+                continue
+            cols = slice(slot.offset, slot.offset + slot.size)
+            w = bank[member, cols]
+            expected_value += l1 * np.abs(w).sum() + l2 * np.square(w).sum()
+            expected_grad[cols] = l1 * np.sign(w) + 2 * l2 * w
+        assert values[member] == pytest.approx(expected_value, rel=1e-5, abs=1e-12)
+        np.testing.assert_allclose(grad[member].numpy(), expected_grad, rtol=1e-6, atol=1e-7)

@@ -133,3 +133,17 @@ def test_user_module_trains_as_a_population_of_one():
     net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
     h = fit(net, x, y, epochs=30, batch_size=16, learning_rate=0.01)
     assert h.rows[-1]["mae"] < h.rows[0]["mae"] / 2
+
+
+def test_short_last_batch_is_padded_to_a_multiple_of_8_rows_of_weight_0():
+    from reglab.train.inputs import epoch_batches
+
+    orders = [np.arange(35), np.arange(35)[::-1].copy()]
+    batches = epoch_batches(orders, 32, [True, True], torch.device("cpu"))
+    assert [tuple(b.index.shape) for b in batches] == [(2, 32), (2, 8)]
+    last = batches[-1]
+    assert last.counts == [3, 3] and last.members is None
+    assert last.sample_weight[:, :, 0].tolist() == [[1.0] * 3 + [0.0] * 5] * 2
+    assert last.index[:, :3].tolist() == [[32, 33, 34], [2, 1, 0]]
+    full = epoch_batches([np.arange(40)], 32, [True], torch.device("cpu"))[-1]
+    assert full.sample_weight is None and tuple(full.index.shape) == (1, 8)

@@ -148,24 +148,22 @@ def test_same_seed_gives_same_numbers():
     assert [r["loss"] for r in a.rows] == [r["loss"] for r in b.rows]
 
 
-def test_population_stays_equal_to_single_fits_over_many_adam_steps():
+def test_population_trains_bit_for_bit_like_its_members_alone():
     # Adam turns rounding differences in near-zero gradients into visible drift, so a
-    # member's arithmetic must not depend on the population's size (a log_softmax whose
-    # rounding depended on the batch's shape once made members drift 5e-5 in 5 epochs).
+    # member's arithmetic must not depend on the population's size: not in the loss
+    # (a log_softmax whose rounding depended on the batch's shape once made members
+    # drift 5e-5 in 5 epochs), not in the optimizer (a whole-bank update rounded a
+    # member's last weights differently unless rows are padded), not in the epoch's
+    # short last batch (1,347 rows of batch 32 leave 3, padded to 8).
     from reglab import load_dataset
 
     data = load_dataset("digits")
     x, y = (data.x_train / 16).astype(np.float32), data.y_train
-    xt, yt = (data.x_test / 16).astype(np.float32), data.y_test
     grid = [(p, d) for p in (None, L2(1e-4), L2(1e-3), L1(1e-4)) for d in (0.0, 0.2, 0.4, 0.6)]
-    population = fit(
-        mlp([128], kernel_regularizer=[p for p, _ in grid], dropout=[d for _, d in grid]),
-        x, y, epochs=5, batch_size=32, seed=list(range(16)), validation_data=(xt, yt),
-    )  # fmt: skip
-    for m in (0, 11):
+    population = mlp([128], kernel_regularizer=[p for p, _ in grid], dropout=[d for _, d in grid])
+    fit(population, x, y, epochs=5, batch_size=32, seed=list(range(16)))
+    for m in (0, 5, 11, 13):
         penalty, rate = grid[m]
-        single = fit(mlp([128], kernel_regularizer=penalty, dropout=rate), x, y, epochs=5,
-                     batch_size=32, seed=m, validation_data=(xt, yt))  # fmt: skip
-        assert population[m].rows[-1]["val_loss"] == pytest.approx(
-            single.rows[-1]["val_loss"], rel=2e-6
-        )
+        single = mlp([128], kernel_regularizer=penalty, dropout=rate)
+        fit(single, x, y, epochs=5, batch_size=32, seed=m)
+        assert torch.equal(population.bank[m], single.bank[0]), m

@@ -18,6 +18,16 @@ import torch.nn.functional as F
 __all__ = ["Head"]
 
 
+def _sigmoid(logits: torch.Tensor) -> torch.Tensor:
+    """``1 / (1 + exp(-z))`` from steps that round each element the same in any shape.
+
+    ``torch.sigmoid``'s SIMD and scalar paths round differently, so an element's value
+    would depend on where it falls in the tensor, and a population member would drift
+    from the same member trained alone.
+    """
+    return torch.reciprocal(torch.exp(-logits) + 1.0)
+
+
 class Head:
     """Loss, metric and activation for a :class:`reglab.data.Task`.
 
@@ -52,7 +62,7 @@ class Head:
         if self.task.activation == "softmax":
             return torch.softmax(logits, dim=-1)
         if self.task.activation == "sigmoid":
-            return torch.sigmoid(logits)
+            return _sigmoid(logits)
         return logits
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -83,7 +93,7 @@ class Head:
         if kind == "categorical_crossentropy":
             return torch.softmax(logits, dim=-1) * y.sum(-1, keepdim=True) - y
         if kind == "binary_crossentropy":
-            return (torch.sigmoid(logits) - y) / outputs
+            return (_sigmoid(logits) - y) / outputs
         prediction = self.activate(logits)
         grad = (prediction - y) * (2.0 / outputs)
         if self.task.activation == "sigmoid":
@@ -101,16 +111,21 @@ class Head:
         """
         kind = self.task.loss
         if kind == "sparse_categorical_crossentropy":
-            logp = torch.log_softmax(logits, dim=-1)
+            # Softmax written out, not torch.softmax / log_softmax: on a short class axis
+            # those kernels cost 2-4x more per row, and they round a row differently
+            # depending on the batch's shape, so a member trained in a population would
+            # drift from the same member trained alone (Adam amplifies the last bits of
+            # tiny gradients). These elementwise steps and row reductions round every row
+            # the same whatever the shape; a test checks it bit for bit.
             index = y.unsqueeze(-1)
-            loss = -logp.gather(-1, index).squeeze(-1)
+            shifted = logits - logits.amax(-1, keepdim=True)
+            exp = shifted.exp()
+            total = exp.sum(-1, keepdim=True)
+            loss = total.log().squeeze(-1) - shifted.gather(-1, index).squeeze(-1)
             metric = (logits.argmax(-1) == y).to(logits.dtype)
-            # softmax itself, not exp(log_softmax): the latter's rounding depends on the
-            # batch's shape, so a member trained in a population would drift from the same
-            # member trained alone (Adam amplifies the last bits of tiny gradients).
-            grad = torch.softmax(logits, dim=-1)
-            grad.scatter_add_(-1, index, torch.full_like(grad[..., :1], -1.0))
-            return loss, metric, grad.mul_(scale)
+            grad = exp.div_(total.div_(scale))
+            grad.scatter_add_(-1, index, torch.full_like(grad[..., :1], -scale))
+            return loss, metric, grad
         if kind == "mse" and self.task.activation == "linear":
             diff = logits - y
             outputs = logits.shape[-1]

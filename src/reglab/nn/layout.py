@@ -64,10 +64,3 @@ class Layout:
 
     def of_kind(self, kind: str) -> list[Slot]:
         return [slot for slot in self.slots.values() if slot.kind == kind]
-
-    def column_mask(self, slots: list[Slot], device: torch.device | None = None) -> torch.Tensor:
-        """A ``(P,)`` float mask that is 1 on the columns of ``slots``."""
-        mask = torch.zeros(self.width, device=device)
-        for slot in slots:
-            mask[slot.offset : slot.offset + slot.size] = 1.0
-        return mask

@@ -37,7 +37,7 @@ from reglab.nn.penalties import Penalty, as_penalty
 from reglab.nn.population import PopulationModel
 from reglab.nn.sparse import SparseRows, sparse_dense
 
-__all__ = ["ACTIVATIONS", "MLP", "mlp"]
+__all__ = ["ACTIVATIONS", "IN_PLACE_ACTIVATIONS", "MLP", "mlp"]
 
 ACTIVATIONS = {
     "relu": torch.relu,
@@ -50,6 +50,14 @@ ACTIVATIONS = {
     "swish": F.silu,
     "softplus": F.softplus,
     "leaky_relu": F.leaky_relu,
+    "linear": lambda x: x,
+}
+# Evaluation runs without autograd and may overwrite its activations: on a population's
+# shared validation data they are (K, N, H), and each fresh copy is megabytes.
+IN_PLACE_ACTIVATIONS = {
+    "relu": torch.relu_,
+    "tanh": torch.tanh_,
+    "sigmoid": torch.sigmoid_,
     "linear": lambda x: x,
 }
 
@@ -234,6 +242,7 @@ class MLP(PopulationModel):
         self.register_buffer(
             "eval_scale", torch.tensor([s[1] for s in scales], device=device).view(k, 1, 1)
         )
+        self.eval_scaled = any(s[1] != 1.0 for s in scales)
         self.register_buffer(
             "dropconnect_keep",
             torch.tensor([1 - r for r in self.dropconnect], device=device).view(k, 1, 1),
@@ -269,18 +278,21 @@ class MLP(PopulationModel):
     def forward_logits(self, x, *, training: bool, step=None) -> torch.Tensor:
         """Logits ``(K, B, O)`` for inputs ``x`` of shape ``(K, B, F)`` (or sparse indices)."""
         params = self.params
+        in_place = not training and not torch.is_grad_enabled()
         act = ACTIVATIONS[self.activation]
+        if in_place:
+            act = IN_PLACE_ACTIVATIONS.get(self.activation, act)
         h = x
         for i in range(len(self.hidden)):
             kernel = params[f"dense_{i}/kernel"]
             if any(self.dropconnect):
-                kernel = self._drop_connect(kernel, training)
+                kernel = self._drop_connect(kernel, i, training)
             h = self._dense(h, kernel, params.get(f"dense_{i}/bias"), first=i == 0)
             if self.batchnorm is not None:
                 h = self._batch_norm(h, i, training, step)
             h = act(h)
             if any(self.dropout):
-                h = self._dropout(h, training, step)
+                h = self._dropout(h, i, training, step)
         first = not self.hidden
         return self._dense(h, params["output/kernel"], params["output/bias"], first=first)
 
@@ -289,7 +301,7 @@ class MLP(PopulationModel):
             return self._sparse_dense(h, kernel, bias)
         if h.shape[0] == 1 and kernel.shape[0] > 1:  # shared evaluation data
             out = torch.matmul(h, kernel)
-            return out if bias is None else out + bias
+            return out if bias is None else out.add_(bias)  # a fresh product: safe in place
         return affine(bias, h, kernel)
 
     def _sparse_dense(self, rows: SparseRows, kernel, bias) -> torch.Tensor:
@@ -313,16 +325,23 @@ class MLP(PopulationModel):
             update=None if step is None else step.active_3d,
         )
 
-    def _dropout(self, h, training, step) -> torch.Tensor:
+    def _dropout(self, h, i, training, step) -> torch.Tensor:
         if not training:
-            return h * self.eval_scale
-        keep = self._draw_keep(self.dropout, h.shape, step, device=h.device)
-        return h * keep * self.train_scale
+            if not self.eval_scaled:  # inverted dropout: evaluation is the identity
+                return h
+            return h.mul_(self.eval_scale) if not torch.is_grad_enabled() else h * self.eval_scale
+        keep = self._draw_keep(
+            self.dropout, h.shape, step, device=h.device, layer=f"dropout_{i}",
+            scale=self.train_scale,
+        )  # fmt: skip
+        return h * keep
 
-    def _drop_connect(self, kernel, training) -> torch.Tensor:
+    def _drop_connect(self, kernel, i, training) -> torch.Tensor:
         if not training:
             return kernel * self.dropconnect_keep
-        keep = self._draw_keep(self.dropconnect, kernel.shape, None, device=kernel.device)
+        keep = self._draw_keep(
+            self.dropconnect, kernel.shape, None, device=kernel.device, layer=f"dense_{i}"
+        )
         return kernel * keep
 
     # -- reporting --------------------------------------------------------------------

@@ -35,8 +35,8 @@ def _activate(name: str, z: torch.Tensor) -> torch.Tensor:
 
 def _activation_backward(name: str, a: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     """Gradient through the activation, from its *output* ``a`` (all four allow it)."""
-    if name == "relu":
-        return grad.mul_(a > 0)
+    if name == "relu":  # one fused pass (a mask then a product is three)
+        return torch.ops.aten.threshold_backward(grad, a, 0.0)
     if name == "tanh":
         return grad.mul_(1.0 - a * a)
     if name == "sigmoid":
@@ -77,7 +77,9 @@ def manual_train_step(
         kernel = weights[f"dense_{i}/kernel"]
         keep = None
         if any(model.dropconnect):
-            keep = model._draw_keep(model.dropconnect, kernel.shape, None, device=kernel.device)
+            keep = model._draw_keep(
+                model.dropconnect, kernel.shape, None, device=kernel.device, layer=f"dense_{i}"
+            )
             kernel = kernel * keep
         inputs.append(h)
         kernels.append(kernel)
@@ -90,9 +92,13 @@ def manual_train_step(
         outputs.append(a)
         multiplier = None
         if any(model.dropout):
-            multiplier = model._draw_keep(model.dropout, a.shape, step, device=a.device)
-            multiplier.mul_(model.train_scale)
-            a = a * multiplier
+            multiplier = model._draw_keep(
+                model.dropout, a.shape, step, device=a.device, layer=f"dropout_{i}",
+                scale=model.train_scale,
+            )  # fmt: skip
+            # relu's gradient can be read from the dropped output as well (a dropped
+            # unit's gradient is zeroed by the mask either way), so relu drops in place.
+            a = a.mul_(multiplier) if name == "relu" else a * multiplier
         multipliers.append(multiplier)
         h = a
     out_kernel = weights["output/kernel"]

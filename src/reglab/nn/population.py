@@ -15,6 +15,13 @@ import torch
 
 from reglab.nn.heads import Head
 from reglab.nn.layout import Layout, Slot
+from reglab.nn.penalty_blocks import (
+    PenaltyBlock,
+    add_penalty_gradient_,
+    penalty_blocks,
+    penalty_values,
+    soft_threshold_,
+)
 
 __all__ = ["PopulationModel", "derive_seed"]
 
@@ -31,6 +38,22 @@ def derive_seed(seed: int, stream: str) -> int:
     return int.from_bytes(digest[:8], "little") >> 1
 
 
+ROW_ALIGNMENT = 16
+
+
+def _aligned(width: int) -> int:
+    return -(-width // ROW_ALIGNMENT) * ROW_ALIGNMENT
+
+
+def _fill_uniform(generator, target) -> None:
+    """Fill ``target`` with uniforms in [0, 1) from one member's generator."""
+    if isinstance(generator, np.random.Generator):  # the CPU: a NumPy view of the buffer
+        if target.size:
+            generator.random(out=target, dtype=np.float32)
+    elif target.numel():
+        target.uniform_(generator=generator)
+
+
 class PopulationModel(torch.nn.Module):
     """Base of the models the engine trains: K members sharing one architecture.
 
@@ -45,10 +68,7 @@ class PopulationModel(torch.nn.Module):
         self.sparse_input = False
         self._generators: list[torch.Generator] = []
         self._mask_buffers: dict = {}
-        self.l1_map: torch.Tensor | None = None
-        self.l1_grad_map: torch.Tensor | None = None
-        self.l2_map: torch.Tensor | None = None
-        self.prox_map: torch.Tensor | None = None
+        self.penalty_blocks: list[PenaltyBlock] = []
         self.input_mean: torch.Tensor | None = None
         self.input_std: torch.Tensor | None = None
 
@@ -64,12 +84,18 @@ class PopulationModel(torch.nn.Module):
         self.sparse_input = sparse_input
         self.n_inputs = n_inputs
         self.layout = self._build_layout(n_inputs, task.n_outputs)
-        rows = [self._initial_row(self.layout, seed) for seed in seeds]
+        rows = torch.stack([self._initial_row(self.layout, seed) for seed in seeds])
         # The bank is a plain tensor. Each layer trains through a leaf *view* of it, and
         # gradients are copied into the matching views of one flat buffer, which the
         # optimizer reads as a single (K, P) tensor. (Slicing a single (K, P) leaf instead
         # makes autograd allocate and fill a (K, P) zero tensor per layer per step.)
-        self.bank = torch.stack(rows).to(device)
+        # Rows are padded with zeros to a multiple of ROW_ALIGNMENT floats: whole-bank
+        # kernels split their work at multiples of 16 floats and finish each piece with
+        # a scalar loop that rounds differently from the SIMD body, so with unpadded
+        # rows a member's last few weights would round differently in a population than
+        # alone, and Adam grows that into drift. The padding stays 0 (zero gradients).
+        self.bank = torch.zeros(len(rows), _aligned(self.layout.width), device=device)
+        self.bank[:, : self.layout.width] = rows.to(device)
         self.grad = torch.zeros_like(self.bank)
         self.params = {
             name: slot.view(self.bank).detach().requires_grad_(True)
@@ -110,35 +136,53 @@ class PopulationModel(torch.nn.Module):
         return loss.detach(), metric
 
     def reset_generators(self, seeds, device) -> None:
-        """One mask generator per member, so a member's masks do not depend on its peers."""
-        self._generators = [
-            torch.Generator(device=device).manual_seed(derive_seed(s, "masks")) for s in seeds
-        ]
+        """One mask generator per member, so a member's masks do not depend on its peers.
 
-    def _draw_keep(self, rates, shape, step, *, device) -> torch.Tensor:
-        """A 0/1 keep mask of ``shape`` ``(K, ...)``; each member draws from its own generator.
-
-        A member whose batch is shorter than the padded batch draws only for its real rows,
-        exactly as it would when trained alone. Uniforms are drawn in place into a buffer
-        kept between steps, and compared with every member's rate in one operation: the
-        per-member work is one call. Members with rate 0 never draw, so their rows of the
-        buffer stay at 1 and are always kept.
+        On the CPU the masks come from NumPy's PCG64, which fills a float32 buffer about
+        1.7x faster than torch's Mersenne Twister (uniforms are the largest single cost
+        of a small population's step); on a GPU from the device's own generator.
         """
-        key = (tuple(shape), str(device), tuple(rates))
+        device = torch.device(device)
+        if device.type == "cpu":
+            self._generators = [
+                np.random.Generator(np.random.PCG64(derive_seed(s, "masks"))) for s in seeds
+            ]
+        else:
+            self._generators = [
+                torch.Generator(device=device).manual_seed(derive_seed(s, "masks"))
+                for s in seeds
+            ]
+
+    def _draw_keep(self, rates, shape, step, *, device, layer: str, scale=None) -> torch.Tensor:
+        """A keep mask of ``shape`` ``(K, ...)``: 1 (or ``scale``) where kept, 0 where dropped.
+
+        Each member draws from its own generator; a member whose batch is shorter than the
+        padded batch draws only for its real rows, exactly as it would when trained alone.
+        Uniforms are drawn in place into a buffer kept between steps and compared with
+        every member's rate in one operation: the per-member work is one call. Members
+        with rate 0 never draw, so their rows of the buffer stay at 1 and are always kept.
+
+        The mask is written into a buffer owned by ``layer`` and overwritten by that
+        layer's next draw (a fresh 0/1 tensor per step, from a boolean comparison, cost
+        several times more than the comparison written straight into floats).
+        """
+        key = (layer, tuple(shape), str(device))
         cached = self._mask_buffers.get(key)
         if cached is None:
             rate_column = torch.tensor(rates, device=device).view(-1, *[1] * (len(shape) - 1))
-            cached = (torch.ones(shape, device=device), rate_column)
+            uniform = torch.ones(shape, device=device)
+            # NumPy generators fill the same memory through a NumPy view of it.
+            fill = uniform.numpy() if uniform.device.type == "cpu" else uniform
+            cached = (uniform, fill, rate_column, torch.empty(shape, device=device))
             self._mask_buffers[key] = cached
-        uniform, rate_column = cached
+        uniform, fill, rate_column, mask = cached
         counts = None if step is None else step.counts
         for k, rate in enumerate(rates):
             if rate == 0.0:
                 continue
-            target = uniform[k] if counts is None else uniform[k, : counts[k]]
-            if target.numel():
-                target.uniform_(generator=self._generators[k])
-        return (uniform >= rate_column).to(uniform.dtype)
+            _fill_uniform(self._generators[k], fill[k] if counts is None else fill[k, : counts[k]])
+        torch.ge(uniform, rate_column, out=mask)
+        return mask if scale is None else mask.mul_(scale)
 
     def set_standardization(self, mean: torch.Tensor | None, std: torch.Tensor | None) -> None:
         """Per-member input statistics ``(K, 1, F)``, fitted on each member's training rows."""
@@ -157,63 +201,41 @@ class PopulationModel(torch.nn.Module):
     # -- penalties --------------------------------------------------------------------
 
     def _set_penalties(self, layout: Layout, groups, device) -> None:
-        """Turn per-member penalty objects on slot groups into ``(K, P)`` coefficient maps."""
-        k = self.members
-        l1 = torch.zeros(k, layout.width, device=device)
-        l2 = torch.zeros_like(l1)
-        prox = torch.zeros_like(l1)
-        for slots, penalties in groups:
-            mask = layout.column_mask(slots, device)
-            for member, penalty in enumerate(penalties):
-                if penalty is None:
-                    continue
-                l1[member] += penalty.l1 * mask
-                l2[member] += penalty.l2 * mask
-                if penalty.proximal:
-                    prox[member] += penalty.l1 * mask
-        self.l1_map = l1 if l1.any() else None
-        self.l2_map = l2 if l2.any() else None
-        self.prox_map = prox if prox.any() else None
-        # Proximal members take their L1 through soft-thresholding, not the subgradient.
-        grad = l1 - prox
-        self.l1_grad_map = grad if grad.any() else None
+        """Per-member penalty objects on slot groups, as blocks of the bank (see
+        :mod:`reglab.nn.penalty_blocks`)."""
+        self.penalty_blocks = [
+            block
+            for slots, penalties in groups
+            for block in penalty_blocks(slots, penalties, device)
+        ]
 
     @property
     def penalized(self) -> bool:
-        return self.l1_map is not None or self.l2_map is not None
+        return bool(self.penalty_blocks)
+
+    @property
+    def proximal(self) -> bool:
+        """Whether some member takes a proximal L1 step (see :meth:`proximal_`)."""
+        return any(block.kind == "prox" for block in self.penalty_blocks)
 
     @torch.no_grad()
     def penalty(self) -> torch.Tensor:
         """Each member's current penalty ``(K,)`` (zeros when unpenalised)."""
-        total = torch.zeros(self.members, device=self.bank.device)
-        if self.l1_map is not None:
-            total += (self.l1_map * self.bank.abs()).sum(1)
-        if self.l2_map is not None:
-            total += (self.l2_map * self.bank.square()).sum(1)
-        return total
+        return penalty_values(self.penalty_blocks, self.bank)
 
     @torch.no_grad()
     def add_penalty_grad_(self, grad: torch.Tensor) -> None:
         """Add the penalties' (sub)gradients to ``grad`` in place (sign(0) = 0, as Keras)."""
-        if self.l1_grad_map is not None:
-            grad.addcmul_(self.l1_grad_map, self.bank.sign())
-        if self.l2_map is not None:
-            grad.addcmul_(self.l2_map, self.bank, value=2.0)
+        add_penalty_gradient_(self.penalty_blocks, self.bank, grad)
 
     @torch.no_grad()
     def proximal_(self, step_size: torch.Tensor, active: torch.Tensor | None) -> None:
-        """Soft-threshold the proximal-L1 columns by ``step_size * l1``: exact zeros appear.
+        """Soft-threshold the proximal-L1 weights by ``step_size * l1``: exact zeros appear.
 
         ``step_size`` is the optimizer's effective per-coordinate step (``(K, 1)`` or
         ``(K, P)``), see ``PopulationOptimizer.step_sizes``.
         """
-        if self.prox_map is None:
-            return
-        threshold = self.prox_map * step_size
-        if active is not None:
-            threshold = threshold * active
-        shrunk = self.bank.abs().sub_(threshold).clamp_min_(0.0)
-        self.bank.copy_(self.bank.sign().mul_(shrunk))
+        soft_threshold_(self.penalty_blocks, self.bank, step_size, active)
 
     # -- inspection -------------------------------------------------------------------
 

@@ -195,7 +195,7 @@ def train_population(
                     model.add_penalty_grad_(grad)
             movers = _movers(batch.members, alive)
             optimizer.step(movers)
-            if model.prox_map is not None:
+            if model.proximal:
                 model.proximal_(optimizer.step_sizes(), _mask(movers, k, setup.device))
         rows = _epoch_rows(setup, epoch, loss_sum, metric_sum, penalty_sum, alive)
         elapsed = time.perf_counter() - t0

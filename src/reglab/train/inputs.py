@@ -87,10 +87,11 @@ class Inputs:
 class Batch:
     """One training step of a population.
 
-    ``index`` is ``(K, B)``. When members have different numbers of real rows in this
-    step (folds of unequal size), ``counts`` gives each member's, ``sample_weight`` is
-    ``(K, B, 1)`` 0/1 and ``members`` lists those with at least one row; otherwise all
-    three are None and every member uses all ``B`` rows.
+    ``index`` is ``(K, B)``. When some rows are padding (members with unequal rows in
+    this step, or a short batch padded, see :func:`epoch_batches`), ``counts`` gives
+    each member's real rows, ``sample_weight`` is ``(K, B, 1)`` 0/1 and ``members``
+    lists those with at least one row when some have none; otherwise all are None and
+    every member uses all ``B`` rows.
     """
 
     index: torch.Tensor
@@ -106,6 +107,10 @@ class Batch:
         return self.sample_weight.sum(dim=(1, 2))
 
 
+# Short batches are padded to a multiple of this many rows (see epoch_batches).
+ROW_MULTIPLE = 8
+
+
 def epoch_batches(
     orders: list[np.ndarray], batch_size: int, alive: list[bool], device: torch.device
 ) -> list[Batch]:
@@ -113,11 +118,17 @@ def epoch_batches(
 
     Members that are not ``alive`` take no rows. A member with fewer rows than the
     longest simply has no rows in the last steps.
+
+    A short batch (the epoch's last, or members with unequal rows) is padded with
+    weight-0 rows to a multiple of ``ROW_MULTIPLE`` rows (at most ``batch_size``). The
+    matrix libraries pick their kernels by shape, and for odd row counts a batched
+    product of K members rounds differently from the same product for one member; at
+    the shapes of full batches and multiples of 8 rows they agree, so a population
+    trains bit for bit like its members alone (the tests check it).
     """
     k = len(orders)
     lengths = [len(order) if alive[m] else 0 for m, order in enumerate(orders)]
     steps = max(math.ceil(n / batch_size) for n in lengths)
-    uniform = len(set(lengths)) == 1
     width = steps * batch_size
     table = np.zeros((k, width), dtype=np.int64)
     for m, order in enumerate(orders):
@@ -127,18 +138,23 @@ def epoch_batches(
     batches = []
     for s in range(steps):
         start = s * batch_size
-        if uniform:
-            stop = min(start + batch_size, lengths[0])
-            batches.append(Batch(index[:, start:stop]))
-            continue
         counts = [max(0, min(batch_size, n - start)) for n in lengths]
         size = max(counts)
+        if len(set(counts)) == 1 and (size == batch_size or size % ROW_MULTIPLE == 0):
+            batches.append(Batch(index[:, start : start + size]))
+            continue
+        size = min(batch_size, -(-size // ROW_MULTIPLE) * ROW_MULTIPLE)
         weight = torch.zeros(k, size, 1, device=device)
         for m, c in enumerate(counts):
             weight[m, :c] = 1.0
         members = [m for m, c in enumerate(counts) if c > 0]
         active = torch.tensor([float(c > 0) for c in counts], device=device).view(k, 1, 1)
-        batches.append(Batch(index[:, start : start + size], counts, weight, members, active))
+        batches.append(
+            Batch(
+                index[:, start : start + size], counts, weight,
+                None if len(members) == k else members, active,
+            )
+        )  # fmt: skip
     return batches
 
 

@@ -6,8 +6,9 @@ samples in this step of a shorter fold), including their step counts and moments
 the update rules are PyTorch's, applied to the bank here:
 
 - Adam and AdamW call PyTorch's fused kernels (``torch._fused_adam_`` /
-  ``_fused_adamw_``, one pass over the parameters) with each member's row as one tensor,
-  with its own step count; frozen members are left out of the call.
+  ``_fused_adamw_``, one pass over the parameters): once over the whole bank while all
+  members share a learning rate and a step count, else with each member's row as one
+  tensor with its own step count, frozen members left out of the call.
 - SGD (momentum, no dampening) and RMSprop (PyTorch's ``alpha=0.99``; Keras' ``rho`` is
   0.9) are a few whole-bank tensor operations, or row by row when some members are frozen.
 
@@ -63,12 +64,12 @@ class PopulationOptimizer:
         # Zeros, then ``buf = momentum * buf + g``, equals PyTorch's first-step ``buf = g``.
         self.buf = torch.zeros_like(bank) if momentum and name in ("sgd", "rmsprop") else None
         self._members = k
-        # Fused Adam reads step counts from tensors; the others only need them counted.
-        self._fused_steps = name in ("adam", "adamw")
-        self.steps = [
-            torch.zeros((), device=bank.device) for _ in range(k if self._fused_steps else 0)
-        ]
-        self._plain_steps = [0] * k
+        # Step counts are Python ints (a tensor increment per step cost ~10 us, as much
+        # as a tiny model's whole update); fused Adam reads them from tensors, filled
+        # from these counts only when it runs.
+        self._counts = [0] * k
+        self._bank_step = torch.zeros((), device=bank.device)
+        self._row_steps = [torch.zeros((), device=bank.device) for _ in range(k)]
         self._rows = {
             "p": list(bank.unbind(0)),
             "g": list(grad.unbind(0)),
@@ -82,13 +83,14 @@ class PopulationOptimizer:
     @torch.no_grad()
     def step(self, members: list[int] | None = None) -> None:
         """Update the given members (all when None) with their rows of the gradient buffer."""
+        chosen = range(self._members) if members is None else members
+        for m in chosen:
+            self._counts[m] += 1
         if self._fused is not None:
-            self._adam(range(self._members) if members is None else members)
+            self._adam(members)
         elif members is None:
-            self._count(range(self._members))
             self._plain(self.bank, self.grad, self.square_avg, self.buf, self._lr_all)
         else:
-            self._count(members)
             for m in members:
                 self._plain(
                     self.bank[m], self.grad[m],
@@ -96,18 +98,10 @@ class PopulationOptimizer:
                     None if self.buf is None else self.buf[m], self.learning_rates[m],
                 )  # fmt: skip
 
-    def _count(self, members) -> None:
-        # Plain Python counters: a tensor increment per step cost ~10 us, as much as a
-        # tiny model's whole update.
-        for m in members:
-            self._plain_steps[m] += 1
-
     @property
     def step_counts(self) -> list[int]:
         """How many updates each member has taken."""
-        if self._fused_steps:
-            return [int(t) for t in self.steps]
-        return list(self._plain_steps)
+        return list(self._counts)
 
     @torch.no_grad()
     def step_sizes(self) -> torch.Tensor:
@@ -123,23 +117,36 @@ class PopulationOptimizer:
             return lr
         v = self.square_avg
         if self.name in ("adam", "adamw"):
-            t = torch.stack(self.steps).view(-1, 1).clamp_min(1.0)
+            t = torch.tensor(self._counts, device=v.device).view(-1, 1).clamp_min(1.0)
             v = v / (1 - BETAS[1] ** t)
         return lr / (v.sqrt() + EPS)
 
-    def _adam(self, members) -> None:
+    def _adam(self, members: list[int] | None) -> None:
+        counts = self._counts
+        kwargs = dict(
+            beta1=BETAS[0], beta2=BETAS[1], weight_decay=self.weight_decay, eps=EPS,
+            amsgrad=False, maximize=False,
+        )  # fmt: skip
+        if members is None and isinstance(self._lr_all, float) and len(set(counts)) == 1:
+            # The common case: one call over the whole bank (3x faster than row by row
+            # for 16 small members; the update is elementwise, so the numbers are the
+            # same as row by row, which the tests check).
+            self._bank_step.fill_(counts[0])
+            self._fused(
+                [self.bank], [self.grad], [self.exp_avg], [self.square_avg], [],
+                [self._bank_step], lr=self._lr_all, **kwargs,
+            )  # fmt: skip
+            return
         rows = self._rows
         by_lr: dict[float, list[int]] = {}
-        for m in members:
+        for m in range(self._members) if members is None else members:
             by_lr.setdefault(self.learning_rates[m], []).append(m)
         for lr, chosen in by_lr.items():
-            steps = [self.steps[m] for m in chosen]
-            torch._foreach_add_(steps, 1)
+            steps = [self._row_steps[m].fill_(counts[m]) for m in chosen]
             self._fused(
                 [rows["p"][m] for m in chosen], [rows["g"][m] for m in chosen],
                 [rows["m"][m] for m in chosen], [rows["v"][m] for m in chosen], [], steps,
-                lr=lr, beta1=BETAS[0], beta2=BETAS[1], weight_decay=self.weight_decay,
-                eps=EPS, amsgrad=False, maximize=False,
+                lr=lr, **kwargs,
             )  # fmt: skip
 
     def _plain(self, p, g, square_avg, buf, lr) -> None:

@@ -1,0 +1,134 @@
+"""Where a population's penalties apply: blocks of its bank, with per-member strengths.
+
+The bank is ``(K, P)``; a penalty touches only some columns (the hidden kernels, the
+biases when asked) and only some rows (the members that have it). Rather than ``(K, P)``
+coefficient maps of the whole bank, which cost several passes over all of it at every
+step, each penalty term works on the rectangular blocks it covers: rows are a run of
+consecutive members with a non-zero strength, columns a run of adjacent slots. A study
+puts the seeds of one variant side by side, so the blocks are few and tight: in a
+16-member population where 4 members have L1 and 8 have L2, the step touches a quarter
+and a half of the kernel columns' rows instead of every row three times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from reglab.nn.layout import Slot
+
+__all__ = [
+    "PenaltyBlock",
+    "add_penalty_gradient_",
+    "penalty_blocks",
+    "penalty_values",
+    "soft_threshold_",
+]
+
+
+@dataclass(frozen=True)
+class PenaltyBlock:
+    """One penalty term on ``bank[rows, cols]``; ``strength`` is ``(rows, 1)``.
+
+    ``kind`` is ``"l1"`` (trained through its subgradient), ``"prox"`` (L1 taken by
+    soft-thresholding, see :func:`soft_threshold_`) or ``"l2"``.
+    """
+
+    kind: str
+    rows: slice
+    cols: slice
+    strength: torch.Tensor
+
+    def of(self, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor[self.rows, self.cols]
+
+
+def penalty_blocks(slots: list[Slot], penalties: list, device) -> list[PenaltyBlock]:
+    """The blocks of ``penalties`` (one per member, or None) on the columns of ``slots``.
+
+    Examples
+    --------
+    >>> from reglab.nn import L1, L2
+    >>> slots = [Slot("dense_0/kernel", 0, (2, 3), "kernel")]
+    >>> [(b.kind, b.rows, b.cols) for b in penalty_blocks(slots, [None, L2(0.1), L2(0.2)], "cpu")]
+    [('l2', slice(1, 3, None), slice(0, 6, None))]
+    """
+    strengths = {
+        "l1": [0.0 if p is None or p.proximal else p.l1 for p in penalties],
+        "prox": [p.l1 if p is not None and p.proximal else 0.0 for p in penalties],
+        "l2": [0.0 if p is None else p.l2 for p in penalties],
+    }
+    blocks = []
+    for kind, values in strengths.items():
+        for rows in _runs([v != 0.0 for v in values]):
+            column = torch.tensor(values[rows], dtype=torch.float32, device=device)
+            for cols in _runs(_covered(slots)):
+                blocks.append(PenaltyBlock(kind, rows, cols, column.view(-1, 1)))
+    return blocks
+
+
+def _covered(slots: list[Slot]) -> list[bool]:
+    end = max(slot.offset + slot.size for slot in slots) if slots else 0
+    covered = [False] * end
+    for slot in slots:
+        covered[slot.offset : slot.offset + slot.size] = [True] * slot.size
+    return covered
+
+
+def _runs(flags: list[bool]) -> list[slice]:
+    """Maximal runs of consecutive True values, as slices."""
+    runs, start = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append(slice(start, i))
+            start = None
+    return runs
+
+
+def penalty_values(blocks: list[PenaltyBlock], bank: torch.Tensor) -> torch.Tensor:
+    """Each member's penalty ``(K,)``: ``sum l1 * |w| + l2 * w**2`` over its blocks."""
+    total = torch.zeros(bank.shape[0], device=bank.device)
+    for block in blocks:
+        w = block.of(bank)
+        if block.kind == "l2":
+            # One fused pass over the weights (a square, then a sum, is two).
+            value = torch.linalg.vector_norm(w, dim=1).square_()
+        else:
+            value = w.abs().sum(1)
+        total[block.rows].addcmul_(block.strength[:, 0], value)
+    return total
+
+
+def add_penalty_gradient_(blocks: list[PenaltyBlock], bank: torch.Tensor, grad: torch.Tensor):
+    """Add the L1 subgradient (``sign(0) = 0``, as Keras) and the L2 gradient to ``grad``."""
+    for block in blocks:
+        if block.kind == "l1":
+            block.of(grad).addcmul_(block.of(bank).sign(), block.strength)
+        elif block.kind == "l2":
+            block.of(grad).addcmul_(block.of(bank), block.strength, value=2.0)
+
+
+def soft_threshold_(
+    blocks: list[PenaltyBlock],
+    bank: torch.Tensor,
+    step_size: torch.Tensor,
+    active: torch.Tensor | None,
+) -> None:
+    """The proximal L1 step: shrink each weight towards 0 by ``step_size * l1``, in place.
+
+    ``step_size`` is ``(K, 1)`` or ``(K, P)`` (see ``PopulationOptimizer.step_sizes``);
+    ``active`` ``(K, 1)`` zeroes the threshold of members that did not move this step.
+    """
+    for block in blocks:
+        if block.kind != "prox":
+            continue
+        w = block.of(bank)
+        size = step_size[block.rows] if step_size.shape[1] == 1 else block.of(step_size)
+        threshold = block.strength * size
+        if active is not None:
+            threshold = threshold * active[block.rows]
+        shrunk = w.abs().sub_(threshold).clamp_min_(0.0)
+        w.copy_(w.sign().mul_(shrunk))
