@@ -134,6 +134,17 @@ class Head:
             else:
                 loss, metric = diff.square().mean(-1), diff.abs().mean(-1)
             return loss, metric, diff.mul_(2.0 * scale / outputs)
+        if kind == "binary_crossentropy" and logits.shape[-1] == 1:
+            # The usual binary head (IMDB's): the stable form of the loss,
+            # max(z, 0) - z * y + log(1 + exp(-|z|)), and the sigmoid, from one exp.
+            z = logits.squeeze(-1)
+            target = y.squeeze(-1)
+            exp = torch.exp(-z.abs())
+            loss = torch.log1p(exp).add_(z.clamp_min(0.0)).sub_(z * target)
+            one_plus = exp + 1.0
+            probability = torch.where(z >= 0, 1.0, exp).div_(one_plus)
+            metric = ((z > 0).to(z.dtype) == target).to(z.dtype)
+            return loss, metric, probability.sub_(target).mul_(scale).unsqueeze(-1)
         grad = self.loss_gradient(logits, y).mul_(scale)
         return self.loss(logits, y), self.metric(logits, y), grad
 

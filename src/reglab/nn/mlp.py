@@ -251,6 +251,17 @@ class MLP(PopulationModel):
             for i, width in enumerate(self.hidden):
                 self.register_buffer(f"running_mean_{i}", torch.zeros(k, 1, width, device=device))
                 self.register_buffer(f"running_var_{i}", torch.ones(k, 1, width, device=device))
+        # Each Dense layer's (kernel, bias, kernel gradient, bias gradient) views, looked
+        # up once for the hand-written step: a tiny model takes tens of thousands of steps.
+        views = [
+            tuple(
+                table.get(f"{layer}/{part}")
+                for table in (self.weights, self.grad_views)
+                for part in ("kernel", "bias")
+            )
+            for layer in [f"dense_{i}" for i in range(len(self.hidden))] + ["output"]
+        ]
+        self.dense_views = (views[:-1], views[-1])
         hidden_kernels = [s for s in layout.of_kind("kernel") if not s.name.startswith("output")]
         hidden_biases = [s for s in layout.of_kind("bias") if not s.name.startswith("output")]
         self._set_penalties(

@@ -44,6 +44,14 @@ def _activation_backward(name: str, a: torch.Tensor, grad: torch.Tensor) -> torc
     return grad
 
 
+def _sum_rows_into(target: torch.Tensor, rows: torch.Tensor) -> None:
+    """A bias gradient: the sum of ``rows`` ``(K, B, H)`` over the batch, into ``target``."""
+    if rows.shape[1] == 1:  # batch size 1: the row itself (a copy costs less than a sum)
+        target.copy_(rows)
+    else:
+        torch.sum(rows, dim=1, keepdim=True, out=target)
+
+
 @torch.no_grad()
 def manual_train_step(
     model, x: torch.Tensor, y: torch.Tensor, step
@@ -67,16 +75,15 @@ def manual_train_step(
         Per-sample ``(K, B)`` data loss and metric, zero on padded rows. The gradient of
         each member's mean data loss is written into ``model.grad``.
     """
-    weights, grads = model.weights, model.grad_views
     name = model.activation
-    n_hidden = len(model.hidden)
+    layers, (out_kernel, out_bias, out_kernel_grad, out_bias_grad) = model.dense_views
+    dropout, dropconnect = any(model.dropout), any(model.dropconnect)
     weight = None if step is None else step.sample_weight
     inputs, kernels, drop_keeps, outputs, multipliers = [], [], [], [], []
     h = x
-    for i in range(n_hidden):
-        kernel = weights[f"dense_{i}/kernel"]
+    for i, (kernel, bias, _, _) in enumerate(layers):
         keep = None
-        if any(model.dropconnect):
+        if dropconnect:
             keep = model._draw_keep(
                 model.dropconnect, kernel.shape, None, device=kernel.device, layer=f"dense_{i}"
             )
@@ -84,14 +91,13 @@ def manual_train_step(
         inputs.append(h)
         kernels.append(kernel)
         drop_keeps.append(keep)
-        bias = weights[f"dense_{i}/bias"]
         if isinstance(h, SparseRows):  # multi-hot input: a sum of kernel rows per sample
             a = _activate(name, sparse_dense(h, kernel).add_(bias))
         else:
             a = _activate(name, affine(bias, h, kernel))
         outputs.append(a)
         multiplier = None
-        if any(model.dropout):
+        if dropout:
             multiplier = model._draw_keep(
                 model.dropout, a.shape, step, device=a.device, layer=f"dropout_{i}",
                 scale=model.train_scale,
@@ -101,8 +107,7 @@ def manual_train_step(
             a = a.mul_(multiplier) if name == "relu" else a * multiplier
         multipliers.append(multiplier)
         h = a
-    out_kernel = weights["output/kernel"]
-    logits = affine(weights["output/bias"], h, out_kernel)
+    logits = affine(out_bias, h, out_kernel)
     if weight is None:  # every member's mean over the same B rows
         loss, metric, d = model.head.batch_terms(logits, y, 1.0 / logits.shape[1])
     else:
@@ -111,21 +116,21 @@ def manual_train_step(
         d.mul_(weight / count)
         loss = loss * weight[..., 0]
         metric = metric * weight[..., 0]
-    matmul_into(grads["output/kernel"], h.transpose(1, 2), d)
-    torch.sum(d, dim=1, keepdim=True, out=grads["output/bias"])
+    matmul_into(out_kernel_grad, h.transpose(1, 2), d)
+    _sum_rows_into(out_bias_grad, d)
     upstream = matmul(d, out_kernel.transpose(1, 2))
-    for i in reversed(range(n_hidden)):
+    for i in reversed(range(len(layers))):
         if multipliers[i] is not None:
             upstream.mul_(multipliers[i])
         upstream = _activation_backward(name, outputs[i], upstream)
-        kernel_grad = grads[f"dense_{i}/kernel"]
+        kernel_grad, bias_grad = layers[i][2], layers[i][3]
         if isinstance(inputs[i], SparseRows):
             sparse_dense_kernel_grad(inputs[i], upstream, kernel_grad)
         else:
             matmul_into(kernel_grad, inputs[i].transpose(1, 2), upstream)
         if drop_keeps[i] is not None:
             kernel_grad.mul_(drop_keeps[i])
-        torch.sum(upstream, dim=1, keepdim=True, out=grads[f"dense_{i}/bias"])
+        _sum_rows_into(bias_grad, upstream)
         if i > 0:
             upstream = matmul(upstream, kernels[i].transpose(1, 2))
     return loss, metric

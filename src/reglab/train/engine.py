@@ -184,12 +184,15 @@ def train_population(
             xb = model.prepare_inputs(xb)
             yb = take_rows(targets, batch.index)
             per_sample, correct = model.train_step(xb, yb, batch)
-            batch_loss = per_sample.sum(1)
             size = per_sample.shape[1] if batch.sample_weight is None else batch.size
             grad = model.grad
             with torch.no_grad():
-                loss_sum += batch_loss.detach()
-                metric_sum += correct.sum(1)
+                if per_sample.shape[1] == 1:  # batch size 1: the sample is the sum (two ops fewer)
+                    loss_sum += per_sample.detach()[:, 0]
+                    metric_sum += correct[:, 0]
+                else:
+                    loss_sum += per_sample.detach().sum(1)
+                    metric_sum += correct.sum(1)
                 if model.penalized:
                     penalty_sum += model.penalty() * size
                     model.add_penalty_grad_(grad)
