@@ -149,8 +149,7 @@ class PopulationModel(torch.nn.Module):
             ]
         else:
             self._generators = [
-                torch.Generator(device=device).manual_seed(derive_seed(s, "masks"))
-                for s in seeds
+                torch.Generator(device=device).manual_seed(derive_seed(s, "masks")) for s in seeds
             ]
 
     def _draw_keep(self, rates, shape, step, *, device, layer: str, scale=None) -> torch.Tensor:
