@@ -40,7 +40,12 @@ def affine(bias: torch.Tensor | None, a: torch.Tensor, b: torch.Tensor) -> torch
 
 def matmul_into(target: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> None:
     """Write ``a @ b`` into ``target`` (a ``(K, n, m)`` view of the gradient buffer)."""
-    if target.shape[0] == 1:
+    if a.shape[-1] == 1:
+        # A batch of one row: the product is an outer product, which a broadcast
+        # multiply writes straight into the buffer several times faster than a matrix
+        # product (same numbers: each entry is a single product either way).
+        torch.mul(a, b, out=target)
+    elif target.shape[0] == 1:
         torch.mm(a[0], b[0], out=target[0])
     else:
         target.copy_(torch.bmm(a, b))

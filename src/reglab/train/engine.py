@@ -187,11 +187,13 @@ def train_population(
             size = per_sample.shape[1] if batch.sample_weight is None else batch.size
             grad = model.grad
             with torch.no_grad():
-                if per_sample.shape[1] == 1:  # batch size 1: the sample is the sum (two ops fewer)
-                    loss_sum += per_sample.detach()[:, 0]
+                # train_step's results are detached. With batch size 1 the sample is the
+                # sum (two operations fewer a step).
+                if per_sample.shape[1] == 1:
+                    loss_sum += per_sample[:, 0]
                     metric_sum += correct[:, 0]
                 else:
-                    loss_sum += per_sample.detach().sum(1)
+                    loss_sum += per_sample.sum(1)
                     metric_sum += correct.sum(1)
                 if model.penalized:
                     penalty_sum += model.penalty() * size

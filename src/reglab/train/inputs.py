@@ -134,14 +134,17 @@ def epoch_batches(
     for m, order in enumerate(orders):
         if lengths[m]:
             table[m, : lengths[m]] = order
-    index = torch.as_tensor(table, device=device)
+    # Step-major, so that each step's (K, B) index is contiguous: gathering with a
+    # strided index would copy it first, twice a step (inputs and targets).
+    by_step = table.reshape(k, steps, batch_size).transpose(1, 0, 2)
+    index = torch.as_tensor(np.ascontiguousarray(by_step), device=device)
     batches = []
     for s in range(steps):
         start = s * batch_size
         counts = [max(0, min(batch_size, n - start)) for n in lengths]
         size = max(counts)
         if len(set(counts)) == 1 and (size == batch_size or size % ROW_MULTIPLE == 0):
-            batches.append(Batch(index[:, start : start + size]))
+            batches.append(Batch(index[s, :, :size]))
             continue
         size = min(batch_size, -(-size // ROW_MULTIPLE) * ROW_MULTIPLE)
         weight = torch.zeros(k, size, 1, device=device)
@@ -151,7 +154,7 @@ def epoch_batches(
         active = torch.tensor([float(c > 0) for c in counts], device=device).view(k, 1, 1)
         batches.append(
             Batch(
-                index[:, start : start + size], counts, weight,
+                index[s, :, :size], counts, weight,
                 None if len(members) == k else members, active,
             )
         )  # fmt: skip
