@@ -118,11 +118,13 @@ class Head:
             # tiny gradients). These elementwise steps and row reductions round every row
             # the same whatever the shape; a test checks it bit for bit.
             index = y.unsqueeze(-1)
-            shifted = logits - logits.amax(-1, keepdim=True)
+            # One reduction for both: max's index is the first maximum, as argmax's.
+            largest, predicted = logits.max(-1, keepdim=True)
+            shifted = logits - largest
             exp = shifted.exp()
             total = exp.sum(-1, keepdim=True)
             loss = total.log().squeeze(-1) - shifted.gather(-1, index).squeeze(-1)
-            metric = (logits.argmax(-1) == y).to(logits.dtype)
+            metric = (predicted.squeeze(-1) == y).to(logits.dtype)
             grad = exp.div_(total.div_(scale))
             grad.scatter_add_(-1, index, torch.full_like(grad[..., :1], -scale))
             return loss, metric, grad

@@ -342,7 +342,7 @@ class MLP(PopulationModel):
                 return h
             return h.mul_(self.eval_scale) if not torch.is_grad_enabled() else h * self.eval_scale
         keep = self._draw_keep(
-            self.dropout, h.shape, step, device=h.device, layer=f"dropout_{i}",
+            self.dropout, h.shape, step, layer=f"dropout_{i}",
             scale=self.train_scale,
         )  # fmt: skip
         return h * keep
@@ -350,9 +350,7 @@ class MLP(PopulationModel):
     def _drop_connect(self, kernel, i, training) -> torch.Tensor:
         if not training:
             return kernel * self.dropconnect_keep
-        keep = self._draw_keep(
-            self.dropconnect, kernel.shape, None, device=kernel.device, layer=f"dense_{i}"
-        )
+        keep = self._draw_keep(self.dropconnect, kernel.shape, None, layer=f"dense_{i}")
         return kernel * keep
 
     # -- reporting --------------------------------------------------------------------

@@ -84,9 +84,7 @@ def manual_train_step(
     for i, (kernel, bias, _, _) in enumerate(layers):
         keep = None
         if dropconnect:
-            keep = model._draw_keep(
-                model.dropconnect, kernel.shape, None, device=kernel.device, layer=f"dense_{i}"
-            )
+            keep = model._draw_keep(model.dropconnect, kernel.shape, None, layer=f"dense_{i}")
             kernel = kernel * keep
         inputs.append(h)
         kernels.append(kernel)
@@ -99,7 +97,7 @@ def manual_train_step(
         multiplier = None
         if dropout:
             multiplier = model._draw_keep(
-                model.dropout, a.shape, step, device=a.device, layer=f"dropout_{i}",
+                model.dropout, a.shape, step, layer=f"dropout_{i}",
                 scale=model.train_scale,
             )  # fmt: skip
             # relu's gradient can be read from the dropped output as well (a dropped

@@ -8,13 +8,12 @@ wrapper of a user ``torch.nn.Module``) only lay out the bank and compute logits.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import torch
 
 from reglab.nn.heads import Head
 from reglab.nn.layout import Layout, Slot
+from reglab.nn.masks import MaskSource
 from reglab.nn.penalty_blocks import (
     PenaltyBlock,
     add_penalty_gradient_,
@@ -23,19 +22,7 @@ from reglab.nn.penalty_blocks import (
     soft_threshold_,
 )
 
-__all__ = ["PopulationModel", "derive_seed"]
-
-
-def derive_seed(seed: int, stream: str) -> int:
-    """A 63-bit seed for one random stream of one member, independent of other streams.
-
-    Examples
-    --------
-    >>> derive_seed(0, "masks") == derive_seed(0, "masks") != derive_seed(0, "shuffle")
-    True
-    """
-    digest = hashlib.sha256(f"{int(seed)}/{stream}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
+__all__ = ["PopulationModel"]
 
 
 ROW_ALIGNMENT = 16
@@ -43,15 +30,6 @@ ROW_ALIGNMENT = 16
 
 def _aligned(width: int) -> int:
     return -(-width // ROW_ALIGNMENT) * ROW_ALIGNMENT
-
-
-def _fill_uniform(generator, target) -> None:
-    """Fill ``target`` with uniforms in [0, 1) from one member's generator."""
-    if isinstance(generator, np.random.Generator):  # the CPU: a NumPy view of the buffer
-        if target.size:
-            generator.random(out=target, dtype=np.float32)
-    elif target.numel():
-        target.uniform_(generator=generator)
 
 
 class PopulationModel(torch.nn.Module):
@@ -66,8 +44,7 @@ class PopulationModel(torch.nn.Module):
         super().__init__()
         self.built = False
         self.sparse_input = False
-        self._generators: list[torch.Generator] = []
-        self._mask_buffers: dict = {}
+        self._masks: MaskSource | None = None
         self.penalty_blocks: list[PenaltyBlock] = []
         self.input_mean: torch.Tensor | None = None
         self.input_std: torch.Tensor | None = None
@@ -136,52 +113,13 @@ class PopulationModel(torch.nn.Module):
         return loss.detach(), metric
 
     def reset_generators(self, seeds, device) -> None:
-        """One mask generator per member, so a member's masks do not depend on its peers.
+        """One mask generator per member, so a member's masks do not depend on its peers."""
+        self._masks = MaskSource(seeds, device)
 
-        On the CPU the masks come from NumPy's PCG64, which fills a float32 buffer about
-        1.7x faster than torch's Mersenne Twister (uniforms are the largest single cost
-        of a small population's step); on a GPU from the device's own generator.
-        """
-        device = torch.device(device)
-        if device.type == "cpu":
-            self._generators = [
-                np.random.Generator(np.random.PCG64(derive_seed(s, "masks"))) for s in seeds
-            ]
-        else:
-            self._generators = [
-                torch.Generator(device=device).manual_seed(derive_seed(s, "masks")) for s in seeds
-            ]
-
-    def _draw_keep(self, rates, shape, step, *, device, layer: str, scale=None) -> torch.Tensor:
-        """A keep mask of ``shape`` ``(K, ...)``: 1 (or ``scale``) where kept, 0 where dropped.
-
-        Each member draws from its own generator; a member whose batch is shorter than the
-        padded batch draws only for its real rows, exactly as it would when trained alone.
-        Uniforms are drawn in place into a buffer kept between steps and compared with
-        every member's rate in one operation: the per-member work is one call. Members
-        with rate 0 never draw, so their rows of the buffer stay at 1 and are always kept.
-
-        The mask is written into a buffer owned by ``layer`` and overwritten by that
-        layer's next draw (a fresh 0/1 tensor per step, from a boolean comparison, cost
-        several times more than the comparison written straight into floats).
-        """
-        key = (layer, tuple(shape), str(device))
-        cached = self._mask_buffers.get(key)
-        if cached is None:
-            rate_column = torch.tensor(rates, device=device).view(-1, *[1] * (len(shape) - 1))
-            uniform = torch.ones(shape, device=device)
-            # NumPy generators fill the same memory through a NumPy view of it.
-            fill = uniform.numpy() if uniform.device.type == "cpu" else uniform
-            cached = (uniform, fill, rate_column, torch.empty(shape, device=device))
-            self._mask_buffers[key] = cached
-        uniform, fill, rate_column, mask = cached
+    def _draw_keep(self, rates, shape, step, *, layer: str, scale=None) -> torch.Tensor:
+        """A keep mask of ``shape`` ``(K, ...)`` (see :class:`reglab.nn.masks.MaskSource`)."""
         counts = None if step is None else step.counts
-        for k, rate in enumerate(rates):
-            if rate == 0.0:
-                continue
-            _fill_uniform(self._generators[k], fill[k] if counts is None else fill[k, : counts[k]])
-        torch.ge(uniform, rate_column, out=mask)
-        return mask if scale is None else mask.mul_(scale)
+        return self._masks.keep(rates, shape, counts, layer=layer, scale=scale)
 
     def set_standardization(self, mean: torch.Tensor | None, std: torch.Tensor | None) -> None:
         """Per-member input statistics ``(K, 1, F)``, fitted on each member's training rows."""

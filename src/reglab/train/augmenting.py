@@ -8,7 +8,7 @@ import torch
 
 from reglab.data.augmentation import Augment
 from reglab.errors import ReglabError, ReglabTypeError
-from reglab.nn.population import derive_seed
+from reglab.nn.masks import derive_seed
 
 __all__ = ["BatchAugmenter"]
 

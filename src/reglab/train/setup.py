@@ -24,7 +24,7 @@ from reglab.errors import (
     per_member,
 )
 from reglab.nn import ModuleModel, PopulationModel
-from reglab.nn.population import derive_seed
+from reglab.nn.masks import derive_seed
 from reglab.train.callback import Callback
 from reglab.train.inputs import Inputs
 from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
