@@ -139,3 +139,21 @@ def test_batch_terms_round_each_row_the_same_whatever_the_batch_shape(name):
             assert torch.equal(alone[0], loss[member : member + 1, :length])
             assert torch.equal(alone[1], metric[member : member + 1, :length])
             assert torch.equal(alone[2], grad[member : member + 1, :length])
+
+
+@pytest.mark.parametrize("force_autograd", [False, True])
+def test_padded_output_columns_stay_zero_and_stay_hidden(force_autograd):
+    from reglab import fit
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    model = mlp([8], dropout=0.2)
+    model.force_autograd = force_autograd
+    fit(model, x, y, epochs=2, batch_size=16)
+    kernel, bias = model.layout["output/kernel"], model.layout["output/bias"]
+    assert kernel.stored_shape == (8, 16) and bias.stored_shape == (1, 16)
+    assert model.kernels(0)["output/kernel"].shape == (8, 10)
+    assert torch.count_nonzero(kernel.stored_view(model.bank)[..., 10:]) == 0
+    assert torch.count_nonzero(bias.stored_view(model.bank)[..., 10:]) == 0
+    assert model.member_state_dict(0)["output/kernel"].shape == (8, 10)

@@ -150,6 +150,14 @@ class Head:
         grad = self.loss_gradient(logits, y).mul_(scale)
         return self.loss(logits, y), self.metric(logits, y), grad
 
+    def loss_and_metric(
+        self, logits: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-sample loss and metric, as :meth:`batch_terms` computes them (evaluation:
+        on a population's validation data ``log_softmax`` alone was 10x slower)."""
+        loss, metric, _ = self.batch_terms(logits, y, 1.0)
+        return loss, metric
+
     def metric(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Per-sample metric ``(K, B)``: 1/0 correctness for accuracy, absolute error for MAE."""
         if self.task.metric == "mae":

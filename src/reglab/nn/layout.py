@@ -18,23 +18,50 @@ __all__ = ["Layout", "Slot"]
 
 @dataclass(frozen=True)
 class Slot:
-    """One named tensor in the bank: its columns ``[offset, offset + size)`` and shape."""
+    """One named tensor in the bank: its columns from ``offset`` on, and its shape.
+
+    ``stored_columns`` pads the last axis in the bank (``stored_shape``); the padding is
+    zero and stays zero, and :meth:`view` hides it. A matrix product with 10 output
+    columns runs about 3x slower than with 16 on CPU BLAS, so the MLP stores its
+    classification output layer padded to 16 columns.
+    """
 
     name: str
     offset: int
     shape: tuple[int, ...]
     kind: str  # "kernel", "bias", "gamma" or "beta": penalties and reports select by kind
+    stored_columns: int | None = None
 
     @property
     def size(self) -> int:
-        n = 1
-        for dim in self.shape:
-            n *= dim
-        return n
+        """Number of values (without padding)."""
+        return _numel(self.shape)
+
+    @property
+    def stored_shape(self) -> tuple[int, ...]:
+        return (*self.shape[:-1], self.stored_columns or self.shape[-1])
+
+    @property
+    def stored_size(self) -> int:
+        """Number of bank columns the slot occupies (with padding)."""
+        return _numel(self.stored_shape)
 
     def view(self, bank: torch.Tensor) -> torch.Tensor:
-        """The ``(K, *shape)`` view of this slot in ``bank`` (no copy)."""
-        return bank[:, self.offset : self.offset + self.size].view(bank.shape[0], *self.shape)
+        """The ``(K, *shape)`` view of this slot in ``bank`` (no copy; strided if padded)."""
+        stored = self.stored_view(bank)
+        return stored if self.stored_columns is None else stored[..., : self.shape[-1]]
+
+    def stored_view(self, bank: torch.Tensor) -> torch.Tensor:
+        """The ``(K, *stored_shape)`` view, padding included."""
+        columns = bank[:, self.offset : self.offset + self.stored_size]
+        return columns.view(bank.shape[0], *self.stored_shape)
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for dim in shape:
+        n *= dim
+    return n
 
 
 class Layout:
@@ -53,10 +80,12 @@ class Layout:
         self.slots: dict[str, Slot] = {}
         self.width = 0
 
-    def add(self, name: str, shape: tuple[int, ...], kind: str) -> Slot:
-        slot = Slot(name, self.width, tuple(shape), kind)
+    def add(self, name: str, shape: tuple[int, ...], kind: str, *, pad_to: int = 1) -> Slot:
+        """Append a slot; its last axis is stored padded to a multiple of ``pad_to``."""
+        columns = -(-shape[-1] // pad_to) * pad_to
+        slot = Slot(name, self.width, tuple(shape), kind, None if columns == shape[-1] else columns)
         self.slots[name] = slot
-        self.width += slot.size
+        self.width += slot.stored_size
         return slot
 
     def __getitem__(self, name: str) -> Slot:

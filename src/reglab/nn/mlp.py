@@ -39,6 +39,8 @@ from reglab.nn.sparse import SparseRows, sparse_dense
 
 __all__ = ["ACTIVATIONS", "IN_PLACE_ACTIVATIONS", "MLP", "mlp"]
 
+OUTPUT_COLUMNS_MULTIPLE = 16
+
 ACTIVATIONS = {
     "relu": torch.relu,
     "tanh": torch.tanh,
@@ -215,8 +217,11 @@ class MLP(PopulationModel):
             elif self.batchnorm.affine:
                 layout.add(f"batch_norm_{i}/gamma", (1, fan_out), "gamma")
                 layout.add(f"batch_norm_{i}/beta", (1, fan_out), "beta")
-        layout.add("output/kernel", (widths[-1], n_outputs), "kernel")
-        layout.add("output/bias", (1, n_outputs), "bias")
+        # Classification outputs are stored padded to 16 columns (see Slot): the output
+        # layer's products run ~3x faster, for one member or many alike.
+        pad = OUTPUT_COLUMNS_MULTIPLE if n_outputs > 1 else 1
+        layout.add("output/kernel", (widths[-1], n_outputs), "kernel", pad_to=pad)
+        layout.add("output/bias", (1, n_outputs), "bias", pad_to=pad)
         return layout
 
     def _initial_row(self, layout: Layout, seed: int) -> torch.Tensor:
@@ -228,9 +233,9 @@ class MLP(PopulationModel):
                 fan_in, fan_out = slot.shape
                 limit = math.sqrt(6.0 / (fan_in + fan_out))  # Glorot uniform
                 values = torch.rand(slot.shape, generator=generator) * (2 * limit) - limit
-                row[slot.offset : slot.offset + slot.size] = values.flatten()
+                slot.view(row.unsqueeze(0))[0].copy_(values)
             elif slot.kind == "gamma":
-                row[slot.offset : slot.offset + slot.size] = 1.0
+                slot.view(row.unsqueeze(0))[0].fill_(1.0)
         return row
 
     def _configure(self, layout: Layout, device: torch.device) -> None:
@@ -253,13 +258,15 @@ class MLP(PopulationModel):
                 self.register_buffer(f"running_var_{i}", torch.ones(k, 1, width, device=device))
         # Each Dense layer's (kernel, bias, kernel gradient, bias gradient) views, looked
         # up once for the hand-written step: a tiny model takes tens of thousands of steps.
+        # The output layer's views include its padding (zero weights, zero gradients).
         views = [
             tuple(
-                table.get(f"{layer}/{part}")
-                for table in (self.weights, self.grad_views)
-                for part in ("kernel", "bias")
+                None if slot is None else (slot.stored_view if stored else slot.view)(tensor)
+                for tensor in (self.bank, self.grad)
+                for slot in (layout.slots.get(f"{layer}/kernel"), layout.slots.get(f"{layer}/bias"))
             )
-            for layer in [f"dense_{i}" for i in range(len(self.hidden))] + ["output"]
+            for layer, stored in [(f"dense_{i}", False) for i in range(len(self.hidden))]
+            + [("output", True)]
         ]
         self.dense_views = (views[:-1], views[-1])
         hidden_kernels = [s for s in layout.of_kind("kernel") if not s.name.startswith("output")]
@@ -305,6 +312,10 @@ class MLP(PopulationModel):
             if any(self.dropout):
                 h = self._dropout(h, i, training, step)
         first = not self.hidden
+        if in_place and not (first and self.sparse_input):
+            # Without autograd the output layer can use its padded columns (see Slot).
+            kernel, bias = self.dense_views[1][:2]
+            return self._dense(h, kernel, bias, first=first)[..., : self.head.task.n_outputs]
         return self._dense(h, params["output/kernel"], params["output/bias"], first=first)
 
     def _dense(self, h, kernel, bias, *, first: bool) -> torch.Tensor:

@@ -14,6 +14,7 @@ the tests check that both paths give the same gradients to float tolerance.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from reglab.nn.batched import affine, matmul, matmul_into
 from reglab.nn.sparse import SparseRows, sparse_dense, sparse_dense_kernel_grad
@@ -105,7 +106,10 @@ def manual_train_step(
             a = a.mul_(multiplier) if name == "relu" else a * multiplier
         multipliers.append(multiplier)
         h = a
-    logits = affine(out_bias, h, out_kernel)
+    # The output layer works on its stored columns, padding included (zero weights):
+    # products with 16 columns run ~3x faster than with 10. The head sees the real ones.
+    outputs_n = model.head.task.n_outputs
+    logits = affine(out_bias, h, out_kernel)[..., :outputs_n]
     if weight is None:  # every member's mean over the same B rows
         loss, metric, d = model.head.batch_terms(logits, y, 1.0 / logits.shape[1])
     else:
@@ -114,6 +118,8 @@ def manual_train_step(
         d.mul_(weight / count)
         loss = loss * weight[..., 0]
         metric = metric * weight[..., 0]
+    if out_kernel.shape[-1] != outputs_n:  # the padding's gradient is zero
+        d = F.pad(d, (0, out_kernel.shape[-1] - outputs_n))
     matmul_into(out_kernel_grad, h.transpose(1, 2), d)
     _sum_rows_into(out_bias_grad, d)
     upstream = matmul(d, out_kernel.transpose(1, 2))

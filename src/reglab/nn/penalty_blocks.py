@@ -69,10 +69,10 @@ def penalty_blocks(slots: list[Slot], penalties: list, device) -> list[PenaltyBl
 
 
 def _covered(slots: list[Slot]) -> list[bool]:
-    end = max(slot.offset + slot.size for slot in slots) if slots else 0
+    end = max(slot.offset + slot.stored_size for slot in slots) if slots else 0
     covered = [False] * end
-    for slot in slots:
-        covered[slot.offset : slot.offset + slot.size] = [True] * slot.size
+    for slot in slots:  # padding is zero and stays zero, so it may be covered too
+        covered[slot.offset : slot.offset + slot.stored_size] = [True] * slot.stored_size
     return covered
 
 

@@ -187,7 +187,7 @@ class PopulationModel(torch.nn.Module):
             row = {}
             zeros = total = 0
             for slot in self.kernel_slots():
-                values = self.bank[k, slot.offset : slot.offset + slot.size]
+                values = slot.view(self.bank)[k]
                 n_zero = int((values == 0).sum())
                 row[slot.name] = n_zero / slot.size
                 zeros += n_zero

@@ -34,8 +34,9 @@ def evaluate_rows(
             rows = torch.arange(start, min(start + EVAL_CHUNK, n), device=device).unsqueeze(0)
             logits = model.predict_logits(inputs.gather(rows))
             y = targets[rows[0]].expand(k, *targets[rows[0]].shape)
-            loss_sum += model.head.loss(logits, y).sum(1)
-            metric_sum += model.head.metric(logits, y).sum(1)
+            loss, metric = model.head.loss_and_metric(logits, y)
+            loss_sum += loss.sum(1)
+            metric_sum += metric.sum(1)
     else:
         index, weight = padded_rows(row_sets, device)
         counts = torch.as_tensor([float(len(r)) for r in row_sets], device=device)
@@ -44,8 +45,9 @@ def evaluate_rows(
             logits = model.predict_logits(inputs.gather(rows))
             y = targets[rows]
             w = 1.0 if weight is None else weight[:, start : start + EVAL_CHUNK, 0]
-            loss_sum += (model.head.loss(logits, y) * w).sum(1)
-            metric_sum += (model.head.metric(logits, y) * w).sum(1)
+            loss, metric = model.head.loss_and_metric(logits, y)
+            loss_sum += (loss * w).sum(1)
+            metric_sum += (metric * w).sum(1)
     return (loss_sum / counts).cpu().numpy(), (metric_sum / counts).cpu().numpy()
 
 
