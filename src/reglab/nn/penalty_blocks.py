@@ -21,6 +21,7 @@ from reglab.nn.layout import Slot
 __all__ = [
     "PenaltyBlock",
     "add_penalty_gradient_",
+    "penalize_",
     "penalty_blocks",
     "penalty_values",
     "soft_threshold_",
@@ -91,24 +92,43 @@ def _runs(flags: list[bool]) -> list[slice]:
 def penalty_values(blocks: list[PenaltyBlock], bank: torch.Tensor) -> torch.Tensor:
     """Each member's penalty ``(K,)``: ``sum l1 * |w| + l2 * w**2`` over its blocks."""
     total = torch.zeros(bank.shape[0], device=bank.device)
-    for block in blocks:
-        w = block.of(bank)
-        if block.kind == "l2":
-            # One fused pass over the weights (a square, then a sum, is two).
-            value = torch.linalg.vector_norm(w, dim=1).square_()
-        else:
-            value = w.abs().sum(1)
-        total[block.rows].addcmul_(block.strength[:, 0], value)
+    penalize_(blocks, bank, None, total)
     return total
 
 
 def add_penalty_gradient_(blocks: list[PenaltyBlock], bank: torch.Tensor, grad: torch.Tensor):
     """Add the L1 subgradient (``sign(0) = 0``, as Keras) and the L2 gradient to ``grad``."""
+    penalize_(blocks, bank, grad, None)
+
+
+def penalize_(
+    blocks: list[PenaltyBlock],
+    bank: torch.Tensor,
+    grad: torch.Tensor | None,
+    total: torch.Tensor | None,
+    weight: float | torch.Tensor = 1.0,
+) -> None:
+    """Add the penalties' gradients to ``grad`` and ``weight`` times their values ``(K,)``
+    to ``total`` (either may be None), in one walk over the blocks (a training step
+    needs both; ``weight`` is the step's sample count, a number or one per member)."""
     for block in blocks:
-        if block.kind == "l1":
-            block.of(grad).addcmul_(block.of(bank).sign(), block.strength)
-        elif block.kind == "l2":
-            block.of(grad).addcmul_(block.of(bank), block.strength, value=2.0)
+        w = block.of(bank)
+        if grad is not None and block.kind == "l1":
+            block.of(grad).addcmul_(w.sign(), block.strength)
+        elif grad is not None and block.kind == "l2":
+            block.of(grad).addcmul_(w, block.strength, value=2.0)
+        if total is None:
+            continue
+        if block.kind == "l2":
+            # One fused pass over the weights (a square, then a sum, is two).
+            value = torch.linalg.vector_norm(w, dim=1).square_()
+        else:
+            value = w.abs().sum(1)
+        strength = block.strength[:, 0]
+        if isinstance(weight, torch.Tensor):
+            total[block.rows].addcmul_(strength * weight[block.rows], value)
+        else:
+            total[block.rows].addcmul_(strength, value, value=weight)
 
 
 def soft_threshold_(

@@ -17,6 +17,7 @@ from reglab.nn.masks import MaskSource
 from reglab.nn.penalty_blocks import (
     PenaltyBlock,
     add_penalty_gradient_,
+    penalize_,
     penalty_blocks,
     penalty_values,
     soft_threshold_,
@@ -159,6 +160,12 @@ class PopulationModel(torch.nn.Module):
     def penalty(self) -> torch.Tensor:
         """Each member's current penalty ``(K,)`` (zeros when unpenalised)."""
         return penalty_values(self.penalty_blocks, self.bank)
+
+    @torch.no_grad()
+    def penalize_(self, grad: torch.Tensor, total: torch.Tensor, weight) -> None:
+        """A training step's penalty work: gradients into ``grad``, ``weight`` times each
+        member's penalty into ``total`` (see :func:`reglab.nn.penalty_blocks.penalize_`)."""
+        penalize_(self.penalty_blocks, self.bank, grad, total, weight)
 
     @torch.no_grad()
     def add_penalty_grad_(self, grad: torch.Tensor) -> None:

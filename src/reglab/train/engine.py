@@ -168,6 +168,7 @@ def train_population(
     shufflers = setup.shufflers
     started = time.perf_counter()
     model.train()
+    penalized, proximal = model.penalized, model.proximal
     for epoch in range(1, setup.epochs + 1):
         t0 = time.perf_counter()
         orders = [
@@ -195,12 +196,11 @@ def train_population(
                 else:
                     loss_sum += per_sample.sum(1)
                     metric_sum += correct.sum(1)
-                if model.penalized:
-                    penalty_sum += model.penalty() * size
-                    model.add_penalty_grad_(grad)
+                if penalized:
+                    model.penalize_(grad, penalty_sum, size)
             movers = _movers(batch.members, alive)
             optimizer.step(movers)
-            if model.proximal:
+            if proximal:
                 model.proximal_(optimizer.step_sizes(), _mask(movers, k, setup.device))
         rows = _epoch_rows(setup, epoch, loss_sum, metric_sum, penalty_sum, alive)
         elapsed = time.perf_counter() - t0
