@@ -147,3 +147,27 @@ def test_short_last_batch_is_padded_to_a_multiple_of_8_rows_of_weight_0():
     assert last.index[:, :3].tolist() == [[32, 33, 34], [2, 1, 0]]
     full = epoch_batches([np.arange(40)], 32, [True], torch.device("cpu"))[-1]
     assert full.sample_weight is None and tuple(full.index.shape) == (1, 8)
+
+
+def test_transposed_rows_match_a_numpy_reference_on_both_backends():
+    # The kernel gradient of the multi-hot layer reads the batch's rows transposed. The
+    # NumPy path runs on the CPU, the torch path on devices: both must give, for each
+    # word, the samples containing it in sample order, and where each word starts.
+    from reglab.nn.sparse import _transposed_numpy, _transposed_torch
+
+    vocabulary = 30
+    seqs, _ = _sequences(n=40, vocab=vocabulary)
+    rows = Inputs(multi_hot(seqs, vocabulary, sparse=True), torch.device("cpu"))
+    batch = rows.gather(torch.arange(40).view(1, 40))
+    ids, offsets = batch.ids[0], batch.offsets[0]
+    ends = [*offsets[1:].tolist(), len(ids)]
+    expected_samples, expected_starts = [], []
+    for word in range(vocabulary):
+        expected_starts.append(len(expected_samples))
+        expected_samples += [
+            s for s, (a, b) in enumerate(zip(offsets.tolist(), ends)) if word in ids[a:b]
+        ]
+    for transposed in (_transposed_numpy, _transposed_torch):
+        samples, starts = transposed(ids, offsets, vocabulary)
+        assert samples.tolist() == expected_samples, transposed.__name__
+        assert starts.tolist() == expected_starts, transposed.__name__

@@ -37,7 +37,7 @@ from reglab.nn.penalties import Penalty, as_penalty
 from reglab.nn.population import PopulationModel
 from reglab.nn.sparse import SparseRows, sparse_dense
 
-__all__ = ["ACTIVATIONS", "IN_PLACE_ACTIVATIONS", "MLP", "mlp"]
+__all__ = ["ACTIVATIONS", "MLP", "mlp"]
 
 OUTPUT_COLUMNS_MULTIPLE = 16
 
@@ -56,7 +56,7 @@ ACTIVATIONS = {
 }
 # Evaluation runs without autograd and may overwrite its activations: on a population's
 # shared validation data they are (K, N, H), and each fresh copy is megabytes.
-IN_PLACE_ACTIVATIONS = {
+_IN_PLACE_ACTIVATIONS = {
     "relu": torch.relu_,
     "tanh": torch.tanh_,
     "sigmoid": torch.sigmoid_,
@@ -299,7 +299,7 @@ class MLP(PopulationModel):
         in_place = not training and not torch.is_grad_enabled()
         act = ACTIVATIONS[self.activation]
         if in_place:
-            act = IN_PLACE_ACTIVATIONS.get(self.activation, act)
+            act = _IN_PLACE_ACTIVATIONS.get(self.activation, act)
         h = x
         for i in range(len(self.hidden)):
             kernel = params[f"dense_{i}/kernel"]

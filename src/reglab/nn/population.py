@@ -80,10 +80,6 @@ class PopulationModel(torch.nn.Module):
             for name, slot in self.layout.slots.items()
         }
         self._grad_views = [slot.view(self.grad) for slot in self.layout.slots.values()]
-        # Made once: a tiny model takes tens of thousands of steps, and slicing views
-        # afresh each step was a sizeable share of a batch-size-1 step.
-        self.grad_views = dict(zip(self.layout.slots, self._grad_views))
-        self.weights = {name: leaf.detach() for name, leaf in self.params.items()}
         self._configure(self.layout, device)
         self.built = True
 

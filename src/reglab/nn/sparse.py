@@ -77,27 +77,36 @@ def _transposed(ids: torch.Tensor, offsets: torch.Tensor, vocabulary: int):
     """The batch's rows transposed: for each word, the samples containing it, and where
     each word's samples start (``embedding_bag``'s indices and offsets).
 
-    Each (word, sample) pair occurs once, so sorting the numbers ``word * 2**s + sample``
-    orders the pairs by word and then by sample. On the CPU NumPy sorts them (its SIMD
-    sort is about twice torch's on this size); elsewhere torch does.
+    Each (word, sample) pair occurs once, so sorting the numbers ``word << s | sample``
+    orders the pairs by word and then by sample, and the samples come back with a mask.
+    On the CPU NumPy sorts them (its SIMD sort is about twice torch's on this size);
+    elsewhere torch does, on the device.
     """
-    rows = len(offsets)
     if ids.device.type == "cpu":
-        # Sample numbers take the low bits of the key, so they come back with a mask.
-        shift = max(rows - 1, 1).bit_length()
-        dtype = np.int32 if vocabulary << shift < 2**31 else np.int64
-        lengths = np.diff(offsets.numpy(), append=len(ids))
-        key = ids.numpy().astype(dtype) << shift
-        key |= np.repeat(np.arange(rows, dtype=dtype), lengths)
-        key.sort()
-        counts = np.bincount(ids.numpy(), minlength=vocabulary)
-        starts = (np.cumsum(counts) - counts).astype(dtype)
-        return torch.from_numpy(key & dtype((1 << shift) - 1)), torch.from_numpy(starts)
+        return _transposed_numpy(ids, offsets, vocabulary)
+    return _transposed_torch(ids, offsets, vocabulary)
+
+
+def _transposed_numpy(ids: torch.Tensor, offsets: torch.Tensor, vocabulary: int):
+    rows = len(offsets)
+    shift = max(rows - 1, 1).bit_length()
+    dtype = np.int32 if vocabulary << shift < 2**31 else np.int64
+    lengths = np.diff(offsets.numpy(), append=len(ids))
+    key = ids.numpy().astype(dtype) << shift
+    key |= np.repeat(np.arange(rows, dtype=dtype), lengths)
+    key.sort()
+    counts = np.bincount(ids.numpy(), minlength=vocabulary)
+    starts = (np.cumsum(counts) - counts).astype(dtype)
+    return torch.from_numpy(key & dtype((1 << shift) - 1)), torch.from_numpy(starts)
+
+
+def _transposed_torch(ids: torch.Tensor, offsets: torch.Tensor, vocabulary: int):
+    rows = len(offsets)
+    shift = max(rows - 1, 1).bit_length()
     lengths = torch.diff(offsets, append=offsets.new_tensor([len(ids)]))
     sample_of = torch.repeat_interleave(
         torch.arange(rows, device=ids.device), lengths, output_size=len(ids)
     )
-    key = torch.sort(ids.long() * rows + sample_of).values
-    words = torch.div(key, rows, rounding_mode="floor")
-    counts = torch.bincount(words, minlength=vocabulary)
-    return key - words * rows, torch.cumsum(counts, 0) - counts
+    key = torch.sort((ids.long() << shift) | sample_of).values
+    counts = torch.bincount(ids, minlength=vocabulary)
+    return key & ((1 << shift) - 1), torch.cumsum(counts, 0) - counts
