@@ -157,3 +157,17 @@ def test_padded_output_columns_stay_zero_and_stay_hidden(force_autograd):
     assert torch.count_nonzero(kernel.stored_view(model.bank)[..., 10:]) == 0
     assert torch.count_nonzero(bias.stored_view(model.bank)[..., 10:]) == 0
     assert model.member_state_dict(0)["output/kernel"].shape == (8, 10)
+
+
+def test_sigmoid_rounds_each_element_the_same_in_any_shape():
+    # torch.sigmoid's SIMD body and scalar tail round differently, so a value's bits
+    # would depend on its position in the tensor; the MLP's and the heads' sigmoid
+    # must not, and must still be the sigmoid.
+    from reglab.nn.heads import sigmoid, sigmoid_
+
+    z = torch.randn(4099) * 4
+    whole = sigmoid(z)
+    pieces = torch.cat([sigmoid(z[i : i + 13]) for i in range(0, len(z), 13)])
+    assert torch.equal(whole, pieces)
+    assert torch.equal(sigmoid_(z.clone()), whole)
+    torch.testing.assert_close(whole, torch.sigmoid(z), rtol=2e-7, atol=0.0)

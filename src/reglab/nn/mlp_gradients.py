@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from reglab.nn.batched import affine, matmul, matmul_into
+from reglab.nn.heads import sigmoid_
 from reglab.nn.sparse import SparseRows, sparse_dense, sparse_dense_kernel_grad
 
 __all__ = ["MANUAL_ACTIVATIONS", "manual_train_step"]
@@ -30,7 +31,7 @@ def _activate(name: str, z: torch.Tensor) -> torch.Tensor:
     if name == "tanh":
         return z.tanh_()
     if name == "sigmoid":
-        return z.sigmoid_()
+        return sigmoid_(z)
     return z
 
 
