@@ -149,17 +149,16 @@ def test_short_last_batch_is_padded_to_a_multiple_of_8_rows_of_weight_0():
     assert full.sample_weight is None and tuple(full.index.shape) == (1, 8)
 
 
-def test_transposed_rows_match_a_numpy_reference_on_both_backends():
-    # The kernel gradient of the multi-hot layer reads the batch's rows transposed. The
-    # NumPy path runs on the CPU, the torch path on devices: both must give, for each
-    # word, the samples containing it in sample order, and where each word starts.
-    from reglab.nn.sparse import _transposed_numpy, _transposed_torch
+def test_transposed_rows_match_a_reference():
+    # Off the CPU the kernel gradient of the multi-hot layer reads the batch's rows
+    # transposed: for each word, the samples containing it in sample order, and where
+    # each word starts.
+    from reglab.nn.sparse import transposed
 
     vocabulary = 30
     seqs, _ = _sequences(n=40, vocab=vocabulary)
     rows = Inputs(multi_hot(seqs, vocabulary, sparse=True), torch.device("cpu"))
-    batch = rows.gather(torch.arange(40).view(1, 40))
-    ids, offsets = batch.ids[0], batch.offsets[0]
+    ids, offsets = rows.gather(torch.arange(40).view(1, 40)).bags()[0]
     ends = [*offsets[1:].tolist(), len(ids)]
     expected_samples, expected_starts = [], []
     for word in range(vocabulary):
@@ -167,7 +166,32 @@ def test_transposed_rows_match_a_numpy_reference_on_both_backends():
         expected_samples += [
             s for s, (a, b) in enumerate(zip(offsets.tolist(), ends)) if word in ids[a:b]
         ]
-    for transposed in (_transposed_numpy, _transposed_torch):
-        samples, starts = transposed(ids, offsets, vocabulary)
-        assert samples.tolist() == expected_samples, transposed.__name__
-        assert starts.tolist() == expected_starts, transposed.__name__
+    samples, starts = transposed(ids, offsets, vocabulary)
+    assert samples.tolist() == expected_samples
+    assert starts.tolist() == expected_starts
+
+
+def test_compiled_multi_hot_layer_equals_embedding_bags_bit_for_bit():
+    # On the CPU the first layer runs as compiled loops over the compressed rows; off it
+    # (and under autograd) as embedding bags. Same sums in the same order: same bits.
+    from reglab.nn.sparse import sparse_dense, sparse_dense_kernel_grad, transposed
+
+    vocabulary = 50
+    seqs, _ = _sequences(n=64, vocab=vocabulary)
+    inputs = Inputs(multi_hot(seqs, vocabulary, sparse=True), torch.device("cpu"))
+    index = torch.stack([torch.randperm(64)[:24], torch.randperm(64)[:24]])
+    batch = inputs.gather(index)
+    kernel = torch.randn(2, vocabulary, 5)
+    upstream = torch.randn(2, 24, 5)
+    compiled = sparse_dense(batch, kernel)
+    bags = batch.bags()
+    for k in range(2):
+        ids, offsets = bags[k]
+        reference = torch.nn.functional.embedding_bag(ids, kernel[k], offsets, mode="sum")
+        assert torch.equal(compiled[k], reference)
+    grad = torch.empty(2, vocabulary, 5)
+    sparse_dense_kernel_grad(batch, upstream, grad)
+    for k in range(2):
+        samples, starts = transposed(*bags[k], vocabulary)
+        reference = torch.nn.functional.embedding_bag(samples, upstream[k], starts, mode="sum")
+        assert torch.equal(grad[k], reference)

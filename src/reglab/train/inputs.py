@@ -62,25 +62,7 @@ class Inputs:
         """Rows ``index`` of shape ``(K, B)``: ``(K, B, F)``, or each member's sparse rows."""
         if not self.sparse:
             return take_rows(self.data, index)
-        rows = index.reshape(-1)
-        starts = self.offsets.index_select(0, rows)
-        lengths = self.offsets.index_select(0, rows + 1) - starts
-        ends = torch.cumsum(lengths, 0)
-        bag_starts = ends - lengths
-        total = int(ends[-1]) if len(ends) else 0
-        # Each kept id's position: its row's start plus its rank inside the row.
-        positions = torch.repeat_interleave(starts - bag_starts, lengths, output_size=total)
-        positions += torch.arange(total, device=positions.device)
-        ids = self.ids.index_select(0, positions)
-        k, b = index.shape
-        member_starts = [*bag_starts[::b].tolist(), total]
-        return SparseRows(
-            [ids[member_starts[m] : member_starts[m + 1]] for m in range(k)],
-            [
-                (bag_starts[m * b : (m + 1) * b] - member_starts[m]).to(torch.int32)
-                for m in range(k)
-            ],
-        )
+        return SparseRows(self.ids, self.offsets, index)
 
 
 @dataclass
