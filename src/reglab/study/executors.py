@@ -147,12 +147,8 @@ def train_population(
     finished = now()
     metric = data.task.metric
     return [
-        RunResult(
-            key=run.key,
-            variant=run.variant,
-            seed=run.seed,
-            fold=run.fold,
-            repeat=run.repeat,
+        RunResult.of(
+            run,
             status="diverged" if h.diverged else "done",
             error=None,
             seconds=h.seconds,

@@ -163,12 +163,8 @@ def _failed(population: Population, error: Exception, data: StudyData) -> list[R
     text = f"{type(error).__name__}: {error}".replace("\n", " ")
     stamp = now()
     return [
-        RunResult(
-            key=r.key,
-            variant=r.variant,
-            seed=r.seed,
-            fold=r.fold,
-            repeat=r.repeat,
+        RunResult.of(
+            r,
             status="failed",
             error=text,
             seconds=None,

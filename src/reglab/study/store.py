@@ -64,6 +64,14 @@ class RunResult(RunRecord):
     started: str | None = None
     finished: str | None = None
 
+    @classmethod
+    def of(cls, run, **fields) -> RunResult:
+        """The result of the planned ``run`` (its key, variant, seed, fold and repeat)."""
+        return cls(
+            key=run.key, variant=run.variant, seed=run.seed, fold=run.fold, repeat=run.repeat,
+            **fields,
+        )  # fmt: skip
+
 
 def now() -> str:
     """The current time in ISO 8601, UTC, to the second."""
