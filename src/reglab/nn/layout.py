@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Layout", "Slot"]
+__all__ = ["Layout", "Slot", "round_up"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,17 @@ class Slot:
         return columns.view(bank.shape[0], *self.stored_shape)
 
 
+def round_up(n: int, multiple: int) -> int:
+    """The smallest multiple of ``multiple`` that is at least ``n``.
+
+    Examples
+    --------
+    >>> round_up(10, 16), round_up(32, 16), round_up(3, 8)
+    (16, 32, 8)
+    """
+    return -(-n // multiple) * multiple
+
+
 def _numel(shape: tuple[int, ...]) -> int:
     n = 1
     for dim in shape:
@@ -82,7 +93,7 @@ class Layout:
 
     def add(self, name: str, shape: tuple[int, ...], kind: str, *, pad_to: int = 1) -> Slot:
         """Append a slot; its last axis is stored padded to a multiple of ``pad_to``."""
-        columns = -(-shape[-1] // pad_to) * pad_to
+        columns = round_up(shape[-1], pad_to)
         slot = Slot(name, self.width, tuple(shape), kind, None if columns == shape[-1] else columns)
         self.slots[name] = slot
         self.width += slot.stored_size

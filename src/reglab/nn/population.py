@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from reglab.nn.heads import Head
-from reglab.nn.layout import Layout, Slot
+from reglab.nn.layout import Layout, Slot, round_up
 from reglab.nn.masks import MaskSource
 from reglab.nn.penalty_blocks import (
     PenaltyBlock,
@@ -27,10 +27,6 @@ __all__ = ["PopulationModel"]
 
 
 ROW_ALIGNMENT = 16
-
-
-def _aligned(width: int) -> int:
-    return -(-width // ROW_ALIGNMENT) * ROW_ALIGNMENT
 
 
 class PopulationModel(torch.nn.Module):
@@ -72,7 +68,8 @@ class PopulationModel(torch.nn.Module):
         # a scalar loop that rounds differently from the SIMD body, so with unpadded
         # rows a member's last few weights would round differently in a population than
         # alone, and Adam grows that into drift. The padding stays 0 (zero gradients).
-        self.bank = torch.zeros(len(rows), _aligned(self.layout.width), device=device)
+        width = round_up(self.layout.width, ROW_ALIGNMENT)
+        self.bank = torch.zeros(len(rows), width, device=device)
         self.bank[:, : self.layout.width] = rows.to(device)
         self.grad = torch.zeros_like(self.bank)
         self.params = {

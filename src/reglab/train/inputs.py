@@ -17,6 +17,7 @@ import torch
 
 from reglab.data import MultiHot
 from reglab.errors import ReglabError
+from reglab.nn.layout import round_up
 from reglab.nn.sparse import SparseRows
 
 __all__ = ["Batch", "Inputs", "epoch_batches", "padded_rows", "take_rows"]
@@ -128,7 +129,7 @@ def epoch_batches(
         if len(set(counts)) == 1 and (size == batch_size or size % ROW_MULTIPLE == 0):
             batches.append(Batch(index[s, :, :size]))
             continue
-        size = min(batch_size, -(-size // ROW_MULTIPLE) * ROW_MULTIPLE)
+        size = min(batch_size, round_up(size, ROW_MULTIPLE))
         weight = torch.zeros(k, size, 1, device=device)
         for m, c in enumerate(counts):
             weight[m, :c] = 1.0
