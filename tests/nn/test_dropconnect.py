@@ -25,7 +25,7 @@ def test_evaluation_uses_expected_weights():
 
 
 def test_training_mean_over_masks_approaches_evaluation_output():
-    layer = DropConnect(6, 2, rate=0.5)
+    layer = DropConnect(2, rate=0.5, in_features=6)
     x = torch.randn(3, 6)
     with torch.no_grad():
         draws = torch.stack([layer.train()(x) for _ in range(4000)]).mean(0)
@@ -34,4 +34,4 @@ def test_training_mean_over_masks_approaches_evaluation_output():
 
 def test_rate_is_validated():
     with pytest.raises(ReglabError, match="`rate` of DropConnect"):
-        DropConnect(2, 2, rate=-0.1)
+        DropConnect(2, rate=-0.1, in_features=2)

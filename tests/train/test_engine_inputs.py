@@ -47,7 +47,9 @@ def test_model_and_data_shapes_that_disagree_name_both():
     y = np.arange(10) % 2
     model = mlp([3])
     fit(model, x, y)
-    with pytest.raises(ReglabError, match=r"built for inputs of width 4 but x has shape \(10, 5\)"):
+    with pytest.raises(
+        ReglabError, match=r"built for samples of shape \(4,\) but x has shape \(10, 5\)"
+    ):
         fit(model, np.zeros((10, 5), np.float32), y)
 
 

@@ -1,29 +1,57 @@
-"""Layers and models: penalties, dropout, DropConnect, batch norm, the population MLP."""
+"""Layers and models: penalties, population layers, Sequential, the MLP shorthand, user modules."""
 
+from reglab.nn.activations import ACTIVATIONS
 from reglab.nn.batchnorm import BatchNormConfig, stacked_batch_norm
-from reglab.nn.dropconnect import DropConnect, dropconnect_linear
-from reglab.nn.dropout import Dropout, dropout
+from reglab.nn.dropconnect import dropconnect_linear
+from reglab.nn.dropout import dropout
 from reglab.nn.heads import Head
-from reglab.nn.mlp import ACTIVATIONS, MLP, mlp
-from reglab.nn.module import ModuleModel
+from reglab.nn.layers import (
+    Activation,
+    AveragePooling2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    DropConnect,
+    Dropout,
+    Flatten,
+    GaussianNoise,
+    Layer,
+    MaxPool2D,
+    SpatialDropout2D,
+)
+from reglab.nn.mlp import MLP, mlp
+from reglab.nn.module import ModuleModel, member
 from reglab.nn.penalties import L1, L2, ElasticNet, Penalty
 from reglab.nn.population import PopulationModel
+from reglab.nn.sequential import Sequential
 
 __all__ = [
     "ACTIVATIONS",
     "L1",
     "L2",
     "MLP",
+    "Activation",
+    "AveragePooling2D",
+    "BatchNorm",
     "BatchNormConfig",
+    "Conv2D",
+    "Dense",
     "DropConnect",
     "Dropout",
     "ElasticNet",
+    "Flatten",
+    "GaussianNoise",
     "Head",
+    "Layer",
+    "MaxPool2D",
     "ModuleModel",
     "Penalty",
     "PopulationModel",
+    "Sequential",
+    "SpatialDropout2D",
     "dropconnect_linear",
     "dropout",
+    "member",
     "mlp",
     "stacked_batch_norm",
 ]

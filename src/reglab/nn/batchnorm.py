@@ -13,6 +13,7 @@ and PyTorch's 1e-5; reglab follows PyTorch.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -73,16 +74,17 @@ def stacked_batch_norm(
     sample_weight: torch.Tensor | None = None,
     update: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Normalise ``x`` of shape ``(K, B, H)`` over the batch axis, member by member.
+    """Normalise ``x`` over its batch (and spatial) axes, member by member.
 
     Parameters
     ----------
     x : torch.Tensor
-        Activations, ``(K, B, H)``.
+        Activations, ``(K, B, H)``, or ``(K, B, C, H, W)`` feature maps (statistics per
+        channel over the batch and every position, as ``BatchNorm2d``).
     running_mean, running_var : torch.Tensor or None
-        Running statistics ``(K, 1, H)``, updated in place in training.
+        Running statistics ``(K, 1, H)`` (``(K, 1, C, 1, 1)``), updated in place.
     gamma, beta : torch.Tensor or None
-        Affine parameters ``(K, 1, H)`` (None when ``affine=False``).
+        Affine parameters of the same shape (None when ``affine=False``).
     training : bool
     config : BatchNormConfig
     sample_weight : torch.Tensor, optional
@@ -107,19 +109,24 @@ def stacked_batch_norm(
     """
     use_batch = training or not config.track_running_stats or running_mean is None
     if use_batch:
+        # Statistics over the batch and, for images, every position: (K, 1, C, 1, 1).
+        dims = (1, *range(3, x.ndim))
+        spatial = math.prod(x.shape[3:])
         if sample_weight is None:
-            count = x.shape[1]
-            mean = x.mean(dim=1, keepdim=True)
-            var = (x - mean).square().mean(dim=1, keepdim=True)
-            n = torch.full_like(mean[..., :1], float(count))
+            mean = x.mean(dim=dims, keepdim=True)
+            var = (x - mean).square().mean(dim=dims, keepdim=True)
+            n = torch.full_like(mean[:, :, :1], float(x.shape[1] * spatial))
         else:
-            n = sample_weight.sum(dim=1, keepdim=True).clamp_min(1.0)
-            mean = (x * sample_weight).sum(dim=1, keepdim=True) / n
-            var = ((x - mean).square() * sample_weight).sum(dim=1, keepdim=True) / n
+            w = sample_weight.view(*sample_weight.shape, *[1] * (x.ndim - 3))
+            n = w.sum(dim=dims, keepdim=True).mul_(spatial).clamp_min(1.0)
+            mean = (x * w).sum(dim=dims, keepdim=True) / n
+            var = ((x - mean).square() * w).sum(dim=dims, keepdim=True) / n
         if training and config.track_running_stats and running_mean is not None:
             with torch.no_grad():
                 unbiased = var * n / (n - 1).clamp_min(1.0)
-                step = config.momentum if update is None else config.momentum * update
+                step = config.momentum
+                if update is not None:
+                    step = config.momentum * update.view(-1, *[1] * (x.ndim - 1))
                 running_mean.add_((mean.detach() - running_mean) * step)
                 running_var.add_((unbiased.detach() - running_var) * step)
     else:

@@ -10,14 +10,10 @@ implementation makes the same trade. In a population every member draws its own 
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
-from reglab.errors import check_rate
-
-__all__ = ["DropConnect", "dropconnect_linear"]
+__all__ = ["dropconnect_linear"]
 
 
 def dropconnect_linear(
@@ -44,38 +40,3 @@ def dropconnect_linear(
         return F.linear(x, weight * (1.0 - rate), bias)
     keep = torch.rand(weight.shape, generator=generator, device=weight.device) >= rate
     return F.linear(x, weight * keep, bias)
-
-
-class DropConnect(torch.nn.Module):
-    """A dense layer whose weights are dropped with probability ``rate`` in training.
-
-    Parameters
-    ----------
-    in_features : int
-    out_features : int
-    rate : float
-        Probability of zeroing each weight, in [0, 1).
-    bias : bool, default True
-
-    Examples
-    --------
-    >>> import torch
-    >>> layer = DropConnect(4, 2, rate=0.5).eval()
-    >>> layer(torch.ones(3, 4)).shape
-    torch.Size([3, 2])
-    """
-
-    def __init__(self, in_features: int, out_features: int, rate: float, bias: bool = True):
-        super().__init__()
-        self.rate = check_rate("rate", rate, owner="DropConnect")
-        self.weight = torch.nn.Parameter(torch.empty(out_features, in_features))
-        self.bias = torch.nn.Parameter(torch.zeros(out_features)) if bias else None
-        bound = math.sqrt(6.0 / (in_features + out_features))  # Glorot uniform, as Keras' Dense
-        torch.nn.init.uniform_(self.weight, -bound, bound)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return dropconnect_linear(x, self.weight, self.bias, self.rate, training=self.training)
-
-    def extra_repr(self) -> str:
-        out_features, in_features = self.weight.shape
-        return f"in_features={in_features}, out_features={out_features}, rate={self.rate:g}"

@@ -6,16 +6,15 @@
   activation is multiplied by ``1-rate``.
 
 Both give the same expected activation: ``E[train output] == eval output``. The stacked
-form takes one rate per population member, as ``(K, 1, 1)`` scale tensors.
+form takes one rate per population member, as ``(K, 1, 1)`` scale tensors. The layer is
+:class:`reglab.nn.layers.Dropout`.
 """
 
 from __future__ import annotations
 
 import torch
 
-from reglab.errors import check_choice, check_rate
-
-__all__ = ["DROPOUT_MODES", "Dropout", "dropout", "dropout_scales"]
+__all__ = ["DROPOUT_MODES", "dropout", "dropout_scales"]
 
 DROPOUT_MODES = ("inverted", "classic")
 
@@ -75,39 +74,3 @@ def dropout(
         return x
     keep = torch.rand(x.shape, generator=generator, device=x.device) >= rate
     return x * keep * train_scale
-
-
-class Dropout(torch.nn.Module):
-    """Dropout layer for any ``torch.nn.Module`` model (single member).
-
-    Parameters
-    ----------
-    rate : float
-        Probability of dropping a unit (Keras' ``rate``; *not* a keep probability).
-    mode : {"inverted", "classic"}, default "inverted"
-        ``inverted`` scales by 1/(1-rate) in training; ``classic`` scales by (1-rate) at
-        evaluation. The expected activations are the same.
-
-    Raises
-    ------
-    ReglabError
-        If ``rate`` is outside [0, 1) or ``mode`` is unknown.
-
-    Examples
-    --------
-    >>> import torch
-    >>> layer = Dropout(0.5, mode="classic").eval()
-    >>> layer(torch.ones(2))
-    tensor([0.5000, 0.5000])
-    """
-
-    def __init__(self, rate: float, mode: str = "inverted") -> None:
-        super().__init__()
-        self.rate = check_rate("rate", rate, owner="Dropout")
-        self.mode = check_choice("mode", mode, DROPOUT_MODES, owner="Dropout")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return dropout(x, self.rate, training=self.training, mode=self.mode)
-
-    def extra_repr(self) -> str:
-        return f"rate={self.rate:g}, mode={self.mode!r}"

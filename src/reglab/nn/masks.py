@@ -59,6 +59,11 @@ class MaskSource:
                 for s in seeds
             ]
         self._buffers: dict = {}
+        # Gaussian noise comes from a stream of its own, so adding a noise layer leaves
+        # every member's dropout masks as they were.
+        self.noise = [
+            torch.Generator(device=self.device).manual_seed(derive_seed(s, "noise")) for s in seeds
+        ]
 
     def keep(self, rates, shape, counts, *, layer: str, scale=None) -> torch.Tensor:
         """A mask of ``shape`` ``(K, ...)``: 1 (or ``scale``) where kept, 0 where dropped.
@@ -80,6 +85,37 @@ class MaskSource:
         torch.ge(draws, threshold, out=mask)
         return mask if scale is None else mask.mul_(scale)
 
+    def keep_member(self, member: int, rate: float, shape, *, layer: str, scale: float = 1.0):
+        """One member's mask of ``shape`` (no member axis), for a layer inside a user
+        module that runs member by member; drawn as :meth:`keep` draws that member's."""
+        key = (layer, "member", tuple(shape))
+        cached = self._buffers.get(key)
+        if cached is None:
+            cached = self._buffers[key] = self._new_buffers([rate], (1, *shape))
+        draws, fill, _, mask = cached
+        if rate != 0.0:
+            self._draw(member, fill[0])
+        torch.ge(draws, self._threshold(rate) if self.on_cpu else rate, out=mask)
+        return mask[0] if scale == 1.0 else mask[0].mul_(scale)
+
+    def normal(self, shape, counts, members=None) -> torch.Tensor:
+        """Standard normal draws ``(K, ...)``: each member's real rows from its own stream,
+        zero elsewhere; ``members`` (indices) limits the draws to those members."""
+        out = torch.zeros(shape, device=self.device)
+        for k in range(shape[0]) if members is None else members:
+            rows = shape[1] if counts is None else counts[k]
+            if rows:
+                out[k, :rows] = self.normal_member(k, (rows, *shape[2:]))
+        return out
+
+    def normal_member(self, member: int, shape) -> torch.Tensor:
+        """Standard normal draws of ``shape`` from one member's noise stream."""
+        return torch.randn(shape, generator=self.noise[member], device=self.device)
+
+    @staticmethod
+    def _threshold(rate: float) -> int:
+        return min(round(rate * 2**32) - 2**31, _INT32_MAX)
+
     def _new_buffers(self, rates, shape):
         column = (-1, *[1] * (len(shape) - 1))
         mask = torch.empty(shape, device=self.device)
@@ -89,7 +125,7 @@ class MaskSource:
         # Signed lanes: kept when lane + 2**31 >= rate * 2**32. A member that never
         # draws keeps its lanes at the maximum, so all its units are kept.
         draws = torch.full(shape, _INT32_MAX, dtype=torch.int32)
-        limits = [min(round(r * 2**32) - 2**31, _INT32_MAX) for r in rates]
+        limits = [self._threshold(r) for r in rates]
         threshold = torch.tensor(limits, dtype=torch.int32).view(column)
         return draws, draws.numpy(), threshold, mask
 

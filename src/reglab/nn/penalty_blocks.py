@@ -16,9 +16,12 @@ from dataclasses import dataclass
 
 import torch
 
+from reglab.errors import ReglabError, ReglabTypeError
 from reglab.nn.layout import Slot
+from reglab.nn.penalties import Penalty
 
 __all__ = [
+    "CustomPenalty",
     "PenaltyBlock",
     "add_penalty_gradient_",
     "penalize_",
@@ -45,8 +48,49 @@ class PenaltyBlock:
         return tensor[self.rows, self.cols]
 
 
-def penalty_blocks(slots: list[Slot], penalties: list, device) -> list[PenaltyBlock]:
+@dataclass(frozen=True)
+class CustomPenalty:
+    """A penalty with its own definition (a ``Penalty`` subclass with its own ``__call__``)
+    on one member's tensor of one slot: its value is ``penalty(w)`` on the tensor in its
+    own shape, as Keras calls a regularizer, and its gradient comes from autograd."""
+
+    member: int
+    slot: Slot
+    penalty: Penalty
+    kind: str = "custom"
+
+    def weight(self, bank: torch.Tensor) -> torch.Tensor:
+        return self.slot.view(bank)[self.member]
+
+    def value_and_grad(self, bank: torch.Tensor, need_grad: bool):
+        w = self.weight(bank).detach().requires_grad_(need_grad)
+        with torch.enable_grad():
+            value = self.penalty(w)
+        if not isinstance(value, torch.Tensor) or value.dim() != 0:
+            raise ReglabTypeError(
+                f"Invalid penalty {self.penalty!r}: its __call__ must return a scalar tensor "
+                f"computed from the weights (so that it can be differentiated). Received: "
+                f"{type(value).__name__}."
+            )
+        if not need_grad:
+            return value.detach(), None
+        if not value.requires_grad:  # a constant penalty: no gradient
+            return value.detach(), torch.zeros_like(w)
+        (grad,) = torch.autograd.grad(value, w)
+        return value.detach(), grad
+
+
+def has_own_definition(penalty: Penalty) -> bool:
+    """Whether ``penalty`` overrides ``Penalty.__call__`` (then blocks cannot stand for it)."""
+    return type(penalty).__call__ is not Penalty.__call__
+
+
+def penalty_blocks(slots: list[Slot], penalties: list, device) -> list:
     """The blocks of ``penalties`` (one per member, or None) on the columns of ``slots``.
+
+    L1, L2 and ElasticNet become :class:`PenaltyBlock` s (their formula, on blocks of the
+    bank); any other ``Penalty`` subclass becomes one :class:`CustomPenalty` per member
+    and slot, trained through its own definition.
 
     Examples
     --------
@@ -55,6 +99,17 @@ def penalty_blocks(slots: list[Slot], penalties: list, device) -> list[PenaltyBl
     >>> [(b.kind, b.rows, b.cols) for b in penalty_blocks(slots, [None, L2(0.1), L2(0.2)], "cpu")]
     [('l2', slice(1, 3, None), slice(0, 6, None))]
     """
+    custom = []
+    for member, p in enumerate(penalties):
+        if p is not None and has_own_definition(p):
+            if p.proximal:
+                raise ReglabError(
+                    f"Invalid penalty {p!r}: proximal=True is the soft-thresholding step of "
+                    "L1 and ElasticNet; a Penalty with its own __call__ trains through its "
+                    "gradient. Remove proximal=True."
+                )
+            custom.extend(CustomPenalty(member, slot, p) for slot in slots)
+    penalties = [None if p is not None and has_own_definition(p) else p for p in penalties]
     strengths = {
         "l1": [0.0 if p is None or p.proximal else p.l1 for p in penalties],
         "prox": [p.l1 if p is not None and p.proximal else 0.0 for p in penalties],
@@ -66,7 +121,7 @@ def penalty_blocks(slots: list[Slot], penalties: list, device) -> list[PenaltyBl
             column = torch.tensor(values[rows], dtype=torch.float32, device=device)
             for cols in _runs(_covered(slots)):
                 blocks.append(PenaltyBlock(kind, rows, cols, column.view(-1, 1)))
-    return blocks
+    return blocks + custom
 
 
 def _covered(slots: list[Slot]) -> list[bool]:
@@ -112,6 +167,14 @@ def penalize_(
     to ``total`` (either may be None), in one walk over the blocks (a training step
     needs both; ``weight`` is the step's sample count, a number or one per member)."""
     for block in blocks:
+        if block.kind == "custom":
+            value, g = block.value_and_grad(bank, grad is not None)
+            if g is not None:
+                block.weight(grad).add_(g)
+            if total is not None:
+                scale = weight[block.member] if isinstance(weight, torch.Tensor) else weight
+                total[block.member] += value * scale
+            continue
         w = block.of(bank)
         if grad is not None and block.kind == "l1":
             block.of(grad).addcmul_(w.sign(), block.strength)

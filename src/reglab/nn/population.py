@@ -2,11 +2,14 @@
 
 :class:`PopulationModel` holds the bank (see :mod:`reglab.nn.layout`), per-member
 randomness, penalties as per-column coefficient maps, the proximal L1 step, sparsity,
-and per-member snapshots for early stopping's restore. Subclasses (the MLP builder, the
-wrapper of a user ``torch.nn.Module``) only lay out the bank and compute logits.
+and per-member snapshots for early stopping's restore. Subclasses (:class:`reglab.nn.Sequential`
+and the wrapper of a user ``torch.nn.Module``) lay out the bank, name their per-member
+buffers (:meth:`PopulationModel.member_buffers`) and compute logits.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -32,32 +35,33 @@ ROW_ALIGNMENT = 16
 class PopulationModel(torch.nn.Module):
     """Base of the models the engine trains: K members sharing one architecture.
 
-    Subclasses define ``members``, ``_build_layout(n_inputs, n_outputs)``,
-    ``_initial_row(layout, seed)``, ``_configure(layout, device)`` and
-    ``forward_logits(x, training=..., step=...)``.
+    Subclasses define ``members``, ``_build_layout(input_shape, n_outputs)``,
+    ``_initial_row(layout, seed)``, ``_configure(layout, device)``,
+    ``forward_logits(x, training=..., step=...)`` and, when they keep per-member state,
+    ``member_buffers()``.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.built = False
         self.sparse_input = False
-        self._masks: MaskSource | None = None
+        self.masks: MaskSource | None = None
         self.penalty_blocks: list[PenaltyBlock] = []
         self.input_mean: torch.Tensor | None = None
         self.input_std: torch.Tensor | None = None
 
     # -- building ---------------------------------------------------------------------
 
-    def build(
-        self, n_inputs: int, task, seeds, *, sparse_input: bool = False, device="cpu"
-    ) -> None:
-        """Lay out the bank for ``n_inputs`` and ``task`` and draw each member's weights."""
+    def build(self, input_shape, task, seeds, *, sparse_input: bool = False, device="cpu") -> None:
+        """Lay out the bank for samples of ``input_shape`` (an int for flat ones) and
+        ``task``, and draw each member's weights."""
         device = torch.device(device)
         self.task = task
         self.head = Head(task)
         self.sparse_input = sparse_input
-        self.n_inputs = n_inputs
-        self.layout = self._build_layout(n_inputs, task.n_outputs)
+        self.input_shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+        self.n_inputs = math.prod(self.input_shape)
+        self.layout = self._build_layout(self.input_shape, task.n_outputs)
         rows = torch.stack([self._initial_row(self.layout, seed) for seed in seeds])
         # The bank is a plain tensor. Each layer trains through a leaf *view* of it, and
         # gradients are copied into the matching views of one flat buffer, which the
@@ -108,12 +112,12 @@ class PopulationModel(torch.nn.Module):
 
     def reset_generators(self, seeds, device) -> None:
         """One mask generator per member, so a member's masks do not depend on its peers."""
-        self._masks = MaskSource(seeds, device)
+        self.masks = MaskSource(seeds, device)
 
-    def _draw_keep(self, rates, shape, step, *, layer: str, scale=None) -> torch.Tensor:
+    def draw_keep(self, rates, shape, step, *, layer: str, scale=None) -> torch.Tensor:
         """A keep mask of ``shape`` ``(K, ...)`` (see :class:`reglab.nn.masks.MaskSource`)."""
         counts = None if step is None else step.counts
-        return self._masks.keep(rates, shape, counts, layer=layer, scale=scale)
+        return self.masks.keep(rates, shape, counts, layer=layer, scale=scale)
 
     def set_standardization(self, mean: torch.Tensor | None, std: torch.Tensor | None) -> None:
         """Per-member input statistics ``(K, 1, F)``, fitted on each member's training rows."""
@@ -128,6 +132,13 @@ class PopulationModel(torch.nn.Module):
     def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Evaluation-mode logits ``(K, B, O)`` of raw inputs (standardised here if fitted so)."""
         return self.forward_logits(self.prepare_inputs(x), training=False)
+
+    def finish_fit(self) -> None:
+        """Called when ``fit`` ends (a user module gets member 0's weights back)."""
+
+    def member(self, k: int):
+        """Member ``k`` on its own (see :func:`reglab.nn.member`)."""
+        raise NotImplementedError
 
     # -- penalties --------------------------------------------------------------------
 
@@ -204,6 +215,43 @@ class PopulationModel(torch.nn.Module):
             for slot in self.kernel_slots()
         }
 
+    @torch.no_grad()
+    def get_weights(self, member: int | None = None, layer: str | None = None) -> list[np.ndarray]:
+        """Copies of the parameters in layer order (Keras' ``get_weights``).
+
+        Parameters
+        ----------
+        member : int, optional
+            One member's arrays; by default each array has a leading member axis
+            ``(K, *shape)``, except in a population of one.
+        layer : str, optional
+            Only this layer's arrays (``"dense_0"``: its kernel then its bias).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            A Dense kernel is ``(inputs, units)``; a Conv2D kernel is PyTorch's
+            ``(filters, channels, height, width)``; a user module's tensors have its
+            own shapes.
+        """
+        slots = [
+            s for name, s in self.layout.slots.items()
+            if layer is None or name.rsplit("/", 1)[0] == layer
+        ]  # fmt: skip
+        if layer is not None and not slots:
+            from reglab.errors import ReglabError, did_you_mean
+
+            layers = sorted({n.rsplit("/", 1)[0] for n in self.layout.slots})
+            hint = did_you_mean(layer, layers) or "."
+            raise ReglabError(
+                f"Invalid value for `layer` of get_weights: no layer {layer!r} has weights; "
+                f"layers with weights: {layers}{hint}"
+            )
+        views = [slot.view(self.bank).detach().cpu().numpy().copy() for slot in slots]
+        if member is not None:
+            return [v[member] for v in views]
+        return [v[0] for v in views] if self.members == 1 else views
+
     # -- snapshots and state ----------------------------------------------------------
 
     @torch.no_grad()
@@ -220,8 +268,13 @@ class PopulationModel(torch.nn.Module):
         for name, buffer in self._member_buffers():
             buffer[member].copy_(snapshot[name])
 
+    def member_buffers(self) -> dict[str, torch.Tensor]:
+        """Per-member state ``(K, ...)`` by name (batch norm's running statistics):
+        snapshots, restores and checkpoints carry exactly these with the bank row."""
+        return {}
+
     def _member_buffers(self):
-        return [(n, b) for n, b in self.named_buffers() if n.startswith("running_")]
+        return list(self.member_buffers().items())
 
     @torch.no_grad()
     def member_state_dict(self, member: int) -> dict[str, torch.Tensor]:

@@ -14,14 +14,18 @@ __all__ = ["BatchAugmenter"]
 
 
 class BatchAugmenter:
-    """Augments ``(K, B, F)`` batches of flattened images, each member from its own seed."""
+    """Augments ``(K, B, C, H, W)`` batches of images (or ``(K, B, F)`` flattened ones),
+    each member from its own seed, on the batch's device."""
 
-    def __init__(self, augment, image_shape, n_features: int, seeds, device) -> None:
+    def __init__(self, augment, image_shape, sample_shape, seeds, device) -> None:
         if not isinstance(augment, Augment):
             raise ReglabTypeError(
                 "Invalid value for `augment` of fit: expected reglab.data.Augment(...). "
                 f"Received: augment={augment!r}."
             )
+        n_features = math.prod(sample_shape)
+        if image_shape is None and len(sample_shape) == 3:
+            image_shape = tuple(sample_shape)
         if image_shape is None:
             side = math.isqrt(n_features)
             if side * side != n_features:
@@ -41,7 +45,7 @@ class BatchAugmenter:
         self.generators = [torch.Generator().manual_seed(derive_seed(s, "augment")) for s in seeds]
 
     def __call__(self, xb: torch.Tensor, batch) -> torch.Tensor:
-        k, b, f = xb.shape
+        k, b = xb.shape[:2]
         angles, scales, shifts = torch.zeros(k, b), torch.ones(k, b), torch.zeros(k, b, 2)
         for m, generator in enumerate(self.generators):
             # Draw only for the member's real rows, as it would when trained alone.
@@ -49,4 +53,4 @@ class BatchAugmenter:
             angles[m, :n], scales[m, :n], shifts[m, :n] = self.augment.sample(n, generator)
         angles, scales, shifts = angles.flatten(), scales.flatten(), shifts.flatten(0, 1)
         images = xb.reshape(k * b, *self.image_shape)
-        return self.augment.apply(images, angles, scales, shifts).reshape(k, b, f)
+        return self.augment.apply(images, angles, scales, shifts).reshape(xb.shape)

@@ -41,6 +41,12 @@ class Callback:
     def __init__(self) -> None:
         self.stop_training = False
 
+    def bind(self, model, member: int) -> None:
+        """Called by the engine before training: the population and the member watched.
+
+        The default ignores them; a callback that reads or saves weights keeps them.
+        """
+
     def on_train_begin(self) -> None:
         """Reset what was learned in a previous training, so one callback serves many.
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from reglab.errors import ReglabError, ReglabTypeError
-from reglab.nn import MLP
+from reglab.nn import ModuleModel, PopulationModel
 from reglab.train.engine import fit
 from reglab.train.history import History
 from reglab.validate import Fold, kfold, mean_ci, mean_curve
@@ -25,7 +26,7 @@ class CrossValidation:
         In the order of ``folds``.
     folds : list of Fold
         Training and validation rows of each fold.
-    model : MLP
+    model : PopulationModel
         The trained population (member ``i`` trained on fold ``i``).
 
     Examples
@@ -40,7 +41,7 @@ class CrossValidation:
 
     histories: list[History]
     folds: list[Fold]
-    model: MLP
+    model: PopulationModel
 
     def curve(self, key: str = "val_loss"):
         """Per-epoch mean over folds with a 95% band (:func:`reglab.validate.mean_curve`)."""
@@ -52,7 +53,7 @@ class CrossValidation:
 
 
 def cross_validate(
-    model: MLP,
+    model,
     x,
     y,
     *,
@@ -70,8 +71,10 @@ def cross_validate(
 
     Parameters
     ----------
-    model : MLP
-        A one-member :func:`reglab.mlp` (its settings are replicated for every fold).
+    model : Sequential, MLP or torch.nn.Module
+        An untrained one-member reglab model (its settings are replicated for every
+        fold), or a ``torch.nn.Module`` (one member per fold, each initialised from its
+        seed).
     x, y : arrays
     folds : int, default 4
     repeats : int, default 1
@@ -98,10 +101,14 @@ def cross_validate(
     >>> len(cv.histories), cv.score("val_mae").n
     (4, 4)
     """
-    if not isinstance(model, MLP) or model.built or model.members != 1:
+    reglab_model = isinstance(model, PopulationModel)
+    if not isinstance(model, torch.nn.Module) or (
+        reglab_model and (model.built or model.members != 1)
+    ):
         raise ReglabTypeError(
             "Invalid value for `model` of cross_validate: expected an untrained one-member "
-            f"reglab.mlp(...). Received: {model!r}."
+            f"reglab model (reglab.Sequential, reglab.mlp) or a torch.nn.Module. "
+            f"Received: {model!r}."
         )
     for name in ("train_index", "validation_index", "validation_data", "validation_split", "seed"):
         if name in fit_options:
@@ -112,7 +119,10 @@ def cross_validate(
     y = np.asarray(y)
     splits = kfold(len(y), folds=folds, repeats=repeats, seed=seed, y=y if stratify else None,
                    stratify=stratify)  # fmt: skip
-    population = model.replicate(len(splits))
+    if reglab_model:
+        population = model.replicate(len(splits))
+    else:
+        population = ModuleModel(model, members=len(splits))
     histories = fit(
         population,
         x,

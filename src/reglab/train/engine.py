@@ -59,9 +59,11 @@ def fit(
 
     Parameters
     ----------
-    model : MLP or torch.nn.Module
-        Built on first use from the data's width and the task.
-    x : array (N, F) or reglab.data.MultiHot
+    model : Sequential, MLP or torch.nn.Module
+        Built on first use from the samples' shape and the task. A ``torch.nn.Module``
+        trains as one member per seed (see :class:`reglab.nn.ModuleModel`); afterwards it
+        holds member 0's trained weights.
+    x : array (N, F), images (N, C, H, W), or reglab.data.MultiHot
     y : array
         Targets; the task (loss, output activation, metric) is inferred from them.
     epochs : int, default 1
@@ -75,7 +77,8 @@ def fit(
     weight_decay : float, default 0.0
         AdamW's decoupled weight decay (not an L2 penalty).
     seed : int or list of int, default 0
-        Per member: initial weights, dropout and DropConnect masks, shuffling.
+        Per member: initial weights, dropout and DropConnect masks, shuffling. For a
+        ``torch.nn.Module``, one member per seed.
     shuffle : bool, default True
         Reshuffle each member's training rows every epoch.
     validation_data : tuple (x_val, y_val), optional
@@ -159,8 +162,7 @@ def train_population(
     callbacks = setup.callbacks
     for member, member_callbacks in enumerate(callbacks):
         for callback in member_callbacks:
-            if hasattr(callback, "bind"):
-                callback.bind(model, member)
+            callback.bind(model, member)
             callback.on_train_begin()
     histories = [History(seed=s) for s in setup.seeds]
     alive = [True] * k
@@ -231,6 +233,7 @@ def train_population(
     model.eval()
     seconds = time.perf_counter() - started
     _finish(setup, histories, best, seconds)
+    model.finish_fit()
     return histories
 
 

@@ -33,26 +33,37 @@ def take_rows(data: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 class Inputs:
-    """The input rows of a dataset, on a device: dense ``(N, F)`` or sparse multi-hot."""
+    """The input rows of a dataset, on a device: dense ``(N, *shape)`` or sparse multi-hot.
+
+    ``sample_shape`` is each sample's shape: ``(F,)`` for features, ``(C, H, W)`` for
+    images, ``(vocabulary,)`` for multi-hot rows.
+    """
 
     def __init__(self, x, device: torch.device, *, name: str = "x") -> None:
         if isinstance(x, MultiHot):
             # Compressed rows stay compressed on the device: the dense matrix never exists.
             self.sparse = True
             self.n_features = int(x.num_words)
+            self.sample_shape = (self.n_features,)
             self.ids = torch.as_tensor(x.ids, dtype=torch.int32, device=device)
             self.offsets = torch.as_tensor(x.offsets, dtype=torch.int64, device=device)
             self.n = len(x)
         else:
             array = np.asarray(x)
-            if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
+            if (
+                array.ndim < 2
+                or not np.issubdtype(array.dtype, np.number)
+                or not all(array.shape[1:])
+            ):
                 raise ReglabError(
-                    f"Invalid value for `{name}`: expected a 2-D numeric array (samples, "
-                    f"features) or a reglab.data.MultiHot; flatten images first. "
-                    f"Received: an array of shape {array.shape} and dtype {array.dtype}."
+                    f"Invalid value for `{name}`: expected a numeric array of samples, "
+                    f"(samples, features) or images (samples, channels, height, width), or a "
+                    f"reglab.data.MultiHot. Received: an array of shape {array.shape} and "
+                    f"dtype {array.dtype}."
                 )
             self.sparse = False
-            self.n_features = array.shape[1]
+            self.sample_shape = tuple(int(s) for s in array.shape[1:])
+            self.n_features = int(np.prod(self.sample_shape))
             self.data = torch.as_tensor(array, dtype=torch.float32, device=device)
             self.n = self.data.shape[0]
 
@@ -60,7 +71,7 @@ class Inputs:
         return self.n
 
     def gather(self, index: torch.Tensor) -> torch.Tensor | SparseRows:
-        """Rows ``index`` of shape ``(K, B)``: ``(K, B, F)``, or each member's sparse rows."""
+        """Rows ``index`` of shape ``(K, B)``: ``(K, B, *shape)``, or each member's sparse rows."""
         if not self.sparse:
             return take_rows(self.data, index)
         return SparseRows(self.ids, self.offsets, index)

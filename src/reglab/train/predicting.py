@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from reglab.data import MultiHot
 from reglab.errors import ReglabError
+from reglab.nn.module import population_of
+from reglab.nn.population import PopulationModel
 from reglab.train.evaluation import evaluate_rows, logits_in_chunks
 from reglab.train.inputs import Inputs
 
-__all__ = ["evaluate", "predict"]
+__all__ = ["evaluate", "predict", "trained_population"]
 
 
-def _inputs(model, x) -> Inputs:
-    if not getattr(model, "built", False):
+def trained_population(model) -> PopulationModel:
+    """The population behind ``model``: itself, or the one ``fit`` trained a module as."""
+    population = model
+    if not isinstance(model, PopulationModel) and isinstance(model, torch.nn.Module):
+        population = population_of(model)
+    if not isinstance(population, PopulationModel) or not population.built:
         raise ReglabError(
             "Invalid value for `model`: it has not been trained yet; call reglab.fit(model, "
             "x, y) first."
         )
+    return population
+
+
+def _inputs(model, x) -> Inputs:
     inputs = Inputs(x if isinstance(x, MultiHot) else np.asarray(x), model.bank.device)
-    if inputs.n_features != model.n_inputs:
+    if inputs.sample_shape != model.input_shape:
         raise ReglabError(
-            f"Invalid value for `x`: the model was built for inputs of width {model.n_inputs} "
-            f"but x has {inputs.n_features} features."
+            f"Invalid value for `x`: the model was built for samples of shape "
+            f"{model.input_shape} but x has samples of shape {inputs.sample_shape}."
         )
     return inputs
 
@@ -32,8 +43,8 @@ def evaluate(model, x, y) -> dict[str, float] | list[dict[str, float]]:
 
     Parameters
     ----------
-    model : MLP or ModuleModel
-        A model trained by :func:`reglab.fit`.
+    model : Sequential, MLP or torch.nn.Module
+        A model trained by :func:`reglab.fit` (a module: the population it trained as).
     x : array (N, F) or MultiHot
     y : array
 
@@ -51,6 +62,7 @@ def evaluate(model, x, y) -> dict[str, float] | list[dict[str, float]]:
     >>> sorted(evaluate(model, x, y))
     ['accuracy', 'loss']
     """
+    model = trained_population(model)
     inputs = _inputs(model, x)
     y = np.asarray(y)
     if len(y) != len(inputs):
@@ -81,6 +93,7 @@ def predict(model, x) -> np.ndarray:
     >>> predict(model, x).shape
     (4, 4)
     """
+    model = trained_population(model)
     inputs = _inputs(model, x)
     outputs = model.head.activate(logits_in_chunks(model, inputs)).cpu().numpy()
     return outputs[0] if model.members == 1 else outputs

@@ -25,6 +25,7 @@ from reglab.errors import (
 )
 from reglab.nn import ModuleModel, PopulationModel
 from reglab.nn.masks import derive_seed
+from reglab.nn.module import population_of
 from reglab.train.callback import Callback
 from reglab.train.inputs import Inputs
 from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
@@ -72,14 +73,20 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return torch.device(name)
 
 
-def _as_model(model) -> PopulationModel:
+def _as_model(model, seed) -> PopulationModel:
+    """A reglab model itself; a user module as the population of one member per seed
+    (the one ``fit`` made for it before, to continue training, when the seeds match)."""
     if isinstance(model, PopulationModel):
         return model
     if isinstance(model, torch.nn.Module):
-        return ModuleModel(model)
+        members = len(seed) if isinstance(seed, (list, tuple)) else 1
+        existing = population_of(model)
+        if existing is not None and existing.members == members:
+            return existing
+        return ModuleModel(model, members=members)
     raise ReglabTypeError(
-        "Invalid value for `model`: expected a reglab.mlp(...) population or a "
-        f"torch.nn.Module. Received: model={model!r}."
+        "Invalid value for `model`: expected a reglab model (reglab.Sequential, reglab.mlp) "
+        f"or a torch.nn.Module. Received: model={model!r}."
     )
 
 
@@ -113,7 +120,7 @@ def prepare_fit(
     record_weights, progress,
 ) -> FitSetup:  # fmt: skip
     """Validate ``fit``'s arguments (see :func:`reglab.train.fit`) and prepare the run."""
-    model = _as_model(model)
+    model = _as_model(model, seed)
     k = model.members
     epochs = check_int("epochs", epochs, owner="fit", low=1)
     batch_size = check_int("batch_size", batch_size, owner="fit", low=1)
@@ -136,23 +143,23 @@ def prepare_fit(
     train_rows, val_rows, val_inputs, val_y = _split_rows(
         len(inputs), k, validation_data, validation_split, train_index, validation_index, dev
     )
-    if model.built and model.n_inputs != inputs.n_features:
+    if model.built and model.input_shape != inputs.sample_shape:
         raise ReglabError(
-            f"Invalid training data: the model was built for inputs of width "
-            f"{model.n_inputs} but x has shape {tuple(x.shape)}."
+            f"Invalid training data: the model was built for samples of shape "
+            f"{model.input_shape} but x has shape {tuple(x.shape)}."
         )
     if not model.built:
-        model.build(inputs.n_features, task, seeds, sparse_input=inputs.sparse, device=dev)
+        model.build(inputs.sample_shape, task, seeds, sparse_input=inputs.sparse, device=dev)
     model.reset_generators(seeds, dev)
     head = model.head
     targets = head.targets(y, dev)
     val_targets = None
     if val_inputs is not None:
         val_targets = head.targets(val_y, dev)
-        if val_inputs.n_features != inputs.n_features:
+        if val_inputs.sample_shape != inputs.sample_shape:
             raise ReglabError(
-                f"Invalid validation_data: its inputs have {val_inputs.n_features} features "
-                f"but the training inputs have {inputs.n_features}."
+                f"Invalid validation_data: its samples have shape {val_inputs.sample_shape} "
+                f"but the training samples have shape {inputs.sample_shape}."
             )
     if val_inputs is None and val_rows is not None:
         val_inputs, val_targets = inputs, targets
@@ -162,7 +169,7 @@ def prepare_fit(
     if augment is not None:
         from reglab.train.augmenting import BatchAugmenter
 
-        augmenter = BatchAugmenter(augment, image_shape, inputs.n_features, seeds, dev)
+        augmenter = BatchAugmenter(augment, image_shape, inputs.sample_shape, seeds, dev)
     return FitSetup(
         model=model,
         inputs=inputs,

@@ -39,7 +39,7 @@ def _pair(**options):
         model.reset_generators(list(range(model.members)), "cpu")
         model.force_autograd = force
         models.append(model)
-    assert models[0]._manual and not models[1]._manual
+    assert models[0].fast_path and not models[1].fast_path
     return models
 
 

@@ -1,0 +1,218 @@
+"""``Sequential``: a population of K models made of reglab layers, trained as one.
+
+The layers' slots are laid out in one ``(K, P)`` bank in layer order, each member's
+initial values drawn from its own seed in that order, and the forward pass is the
+layers' forwards in turn (each layer's one definition, :mod:`reglab.nn.layers`). The
+last layer gives the logits; the task's head applies the output activation and loss.
+Training goes through autograd, or through the hand-written step when
+:func:`reglab.nn.fast_dense.plan` covers the stack (checked equal by the tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from reglab.errors import ReglabError, ReglabTypeError, check_int
+from reglab.nn.layers.base import Layer, Pass, copy_layer
+from reglab.nn.layout import Layout
+from reglab.nn.population import PopulationModel
+
+__all__ = ["Sequential"]
+
+
+class Sequential(PopulationModel):
+    """A stack of reglab layers as a population of K members (Keras' ``Sequential``).
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        ``Dense``, ``Conv2D``, ``MaxPool2D``, ``AveragePooling2D``, ``Flatten``,
+        ``BatchNorm``, ``Dropout``, ``SpatialDropout2D``, ``DropConnect``,
+        ``GaussianNoise``. The last gives the logits (``Dense(None)``: as many as the task
+        has outputs). The layers are copied: the same objects may build several models.
+    members : int, optional
+        Population size; inferred from the layers' per-member lists (1 when none).
+
+    Examples
+    --------
+    >>> from reglab.nn import L2
+    >>> from reglab.nn.layers import Dense, Dropout
+    >>> model = Sequential([Dense(64, "relu", kernel_regularizer=L2(0.1)), Dropout([0.2, 0.5]),
+    ...                     Dense(None, kernel_regularizer=L2(0.1))])
+    >>> model.members, [layer.name for layer in model.layers]
+    (2, ['dense_0', 'dropout_0', 'dense_1'])
+    """
+
+    def __init__(self, layers: Sequence[Layer], *, members: int | None = None) -> None:
+        super().__init__()
+        if isinstance(layers, Layer) or not isinstance(layers, Sequence) or not layers:
+            raise ReglabTypeError(
+                "Invalid value for `layers` of Sequential: expected a non-empty list of reglab "
+                f"layers such as [reglab.Dense(64, 'relu'), reglab.Dense(None)]. "
+                f"Received: layers={layers!r}."
+            )
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise ReglabTypeError(
+                    f"Invalid value in `layers` of Sequential at position {i}: expected a reglab "
+                    f"layer (reglab.Dense, reglab.Conv2D, ...). Received: {layer!r}."
+                )
+        copies = [copy_layer(layer) for layer in layers]
+        counts = {layer.member_count() for layer in copies} - {None}
+        if len(counts) > 1:
+            raise ReglabError(
+                "Invalid per-member values of Sequential: every layer's lists must have one "
+                f"value per member; the layers have lists of {sorted(counts)} values."
+            )
+        counted = next(iter(counts), None)
+        if members is not None:
+            members = check_int("members", members, owner="Sequential", low=1)
+            if counted is not None and counted != members:
+                raise ReglabError(
+                    f"Invalid value for `members` of Sequential: the per-member lists have "
+                    f"{counted} values. Received: members={members}."
+                )
+        self._members = members or counted or 1
+        used: dict[str, int] = {}
+        for layer in copies:
+            layer.resolve_members(self._members)
+            if layer.name is None:
+                prefix = layer.name_prefix or layer.type_name
+                layer.name = f"{prefix}_{used.get(prefix, 0)}"
+                used[prefix] = used.get(prefix, 0) + 1
+        names = [layer.name for layer in copies]
+        if len(set(names)) != len(names):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            raise ReglabError(
+                f"Invalid value for `layers` of Sequential: layer names must be distinct; "
+                f"{repeated} occur more than once."
+            )
+        self.layers = torch.nn.ModuleList(copies)
+        # Train through autograd even where the hand-written step applies (the tests
+        # compare the two; a user never needs it).
+        self.force_autograd = False
+        self._fast = None
+
+    @property
+    def members(self) -> int:
+        return self._members
+
+    def replicate(self, times: int) -> Sequential:
+        """A new, unbuilt population: each member's settings repeated ``times`` times in a row.
+
+        ``cross_validate`` uses it to give every (member, fold) pair its own member.
+        """
+        times = check_int("times", times, owner="Sequential.replicate", low=1)
+        return Sequential([layer.replicate(times) for layer in self.layers])
+
+    @torch.no_grad()
+    def member(self, k: int) -> Sequential:
+        """Member ``k`` as a built one-member population with its weights and statistics."""
+        alone = Sequential([layer.select(k) for layer in self.layers])
+        alone.build(
+            self.input_shape, self.task, [0], sparse_input=self.sparse_input,
+            device=self.bank.device,
+        )  # fmt: skip
+        alone.reset_generators([0], self.bank.device)
+        alone.bank.copy_(self.bank[k : k + 1])
+        for name, buffer in alone.member_buffers().items():
+            buffer.copy_(self.member_buffers()[name][k : k + 1])
+        if self.input_mean is not None:
+            alone.set_standardization(self.input_mean[k : k + 1], self.input_std[k : k + 1])
+        return alone
+
+    # -- building ---------------------------------------------------------------------
+
+    def _build_layout(self, input_shape: tuple[int, ...], n_outputs: int) -> Layout:
+        layout = Layout()
+        shape = tuple(input_shape)
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            if self.sparse_input and i == self._first_weighted() and layer.type_name not in (
+                "dense", "dropconnect"
+            ):  # fmt: skip
+                raise ReglabError(
+                    f"Invalid model: multi-hot inputs need a Dense first layer; the first "
+                    f"layer is {layer.describe_name()}."
+                )
+            shape = layer.build(shape, layout, logits=n_outputs if i == last else None)
+        if shape != (n_outputs,):
+            raise ReglabError(
+                f"Invalid model: the last layer gives outputs of shape {shape} but the task "
+                f"needs {n_outputs} logits per sample; end with reglab.Dense(None)."
+            )
+        return layout
+
+    def _first_weighted(self) -> int:
+        for i, layer in enumerate(self.layers):
+            if layer.type_name != "flatten":
+                return i
+        return 0
+
+    def _initial_row(self, layout: Layout, seed: int) -> torch.Tensor:
+        """One member's initial parameters, drawn from its own seed in layer order."""
+        generator = torch.Generator().manual_seed(int(seed))
+        row = torch.zeros(1, layout.width)
+        for layer in self.layers:
+            layer.initialize(row, generator)
+        return row[0]
+
+    def _configure(self, layout: Layout, device: torch.device) -> None:
+        for layer in self.layers:
+            layer.configure(device)
+        self._set_penalties(
+            layout, _merged([pair for layer in self.layers for pair in layer.penalties()]), device
+        )
+        from reglab.nn.fast_dense import plan
+
+        self._fast = plan(self)
+
+    def member_buffers(self) -> dict[str, torch.Tensor]:
+        return {name: b for layer in self.layers for name, b in layer.member_buffers().items()}
+
+    # -- forward ----------------------------------------------------------------------
+
+    def forward_logits(self, x, *, training: bool, step=None) -> torch.Tensor:
+        """Logits ``(K, B, O)`` for inputs ``(K, B, *shape)`` (or multi-hot rows)."""
+        run = Pass(self, training, step)
+        h = x
+        for layer in self.layers:
+            h = layer.forward(h, run)
+        return h
+
+    def train_step(self, x, y, step):
+        """The hand-written fast step when it covers this stack, else autograd's."""
+        if self._fast is not None and not self.force_autograd:
+            return self._fast.step(x, y, step)
+        return super().train_step(x, y, step)
+
+    @property
+    def fast_path(self) -> bool:
+        """Whether training uses the hand-written step (:mod:`reglab.nn.fast_dense`)."""
+        return self._fast is not None and not self.force_autograd
+
+    # -- reporting --------------------------------------------------------------------
+
+    def describe(self) -> dict:
+        """Plain settings of the architecture (for stores and reports)."""
+        return {"layers": [layer.structure() for layer in self.layers], "members": self.members}
+
+    def parameter_count(self) -> int:
+        """Trainable numbers of one member."""
+        return int(sum(math.prod(s.shape) for s in self.layout.slots.values()))
+
+
+def _merged(pairs: list[tuple[list, list]]) -> list[tuple[list, list]]:
+    """Slots that carry the very same penalty objects, member by member, as one group: the
+    penalty then works on fewer, larger blocks of the bank."""
+    groups: dict[tuple, tuple[list, list]] = {}
+    for slots, penalties in pairs:
+        key = tuple(id(p) for p in penalties)
+        if key in groups:
+            groups[key][0].extend(slots)
+        else:
+            groups[key] = (list(slots), penalties)
+    return list(groups.values())
