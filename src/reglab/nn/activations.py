@@ -21,6 +21,7 @@ ACTIVATIONS = {
     "swish": F.silu,
     "softplus": F.softplus,
     "leaky_relu": F.leaky_relu,
+    "softmax": lambda x: torch.softmax(x, dim=-1),
     "linear": lambda x: x,
 }
 # Evaluation runs without autograd and may overwrite its activations: on a population's

@@ -243,9 +243,16 @@ class ModuleModel(PopulationModel):
             buffers[name].copy_(stacked[k])
 
     def member(self, k: int) -> torch.nn.Module:
-        """Member ``k`` as a plain copy of the module, with its weights and buffers."""
+        """Member ``k`` as a copy of the module with its weights and buffers; ``predict``
+        and ``evaluate`` take the copy (it is a trained one-member population)."""
         twin = copy.deepcopy(self.module)
         self._load_into(twin, k)
+        alone = ModuleModel(twin, self.kernel_regularizer[k], reinitialize=False)
+        device = self.bank.device
+        alone.build(self.input_shape, self.task, [0], sparse_input=self.sparse_input, device=device)
+        alone.reset_generators([0], device)
+        if self.input_mean is not None:
+            alone.set_standardization(self.input_mean[k : k + 1], self.input_std[k : k + 1])
         return twin
 
     def describe(self) -> dict:

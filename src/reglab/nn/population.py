@@ -14,6 +14,7 @@ import math
 import numpy as np
 import torch
 
+from reglab.errors import ReglabError, did_you_mean
 from reglab.nn.heads import Head
 from reglab.nn.layout import Layout, Slot, round_up
 from reglab.nn.masks import MaskSource
@@ -56,6 +57,11 @@ class PopulationModel(torch.nn.Module):
         """Lay out the bank for samples of ``input_shape`` (an int for flat ones) and
         ``task``, and draw each member's weights."""
         device = torch.device(device)
+        if len(seeds) != self.members:
+            raise ReglabError(
+                f"Invalid value for `seed`: expected one seed per model member "
+                f"({self.members}). Received {len(seeds)} seeds."
+            )
         self.task = task
         self.head = Head(task)
         self.sparse_input = sparse_input
@@ -239,8 +245,6 @@ class PopulationModel(torch.nn.Module):
             if layer is None or name.rsplit("/", 1)[0] == layer
         ]  # fmt: skip
         if layer is not None and not slots:
-            from reglab.errors import ReglabError, did_you_mean
-
             layers = sorted({n.rsplit("/", 1)[0] for n in self.layout.slots})
             hint = did_you_mean(layer, layers) or "."
             raise ReglabError(

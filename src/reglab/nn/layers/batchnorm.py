@@ -5,6 +5,11 @@ every position of each channel) and updates each member's own running statistics
 evaluation uses them (see :func:`reglab.nn.batchnorm.stacked_batch_norm`, which also
 documents the momentum convention: 0.1 here is Keras' 0.9). Padded rows of a short
 batch are left out of the statistics, and stopped members do not update theirs.
+
+Give the layer before it ``use_bias=False`` (as Keras' and PyTorch's guides do, and as
+``reglab.mlp`` does): the normalisation subtracts the batch mean, so that bias has no
+effect on the output and its gradient is pure rounding noise, which Adam amplifies into
+a random walk.
 """
 
 from __future__ import annotations
