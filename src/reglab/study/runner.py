@@ -124,6 +124,7 @@ def run_study(
         n_features=data.n_features,
         n_outputs=data.task.n_outputs,
         y_train=data.y_train,
+        input_shape=data.sample_shape,
         memory_budget=memory_budget,
     )
     console = Console()

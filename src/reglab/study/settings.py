@@ -123,9 +123,17 @@ class AugmentSettings(BaseModel):
 
 
 class ModelSettings(BaseModel):
-    """The ``[model]`` table: architecture, optimizer and study-wide regularization."""
+    """The ``[model]`` table: architecture, optimizer and study-wide regularization.
+
+    The architecture is the MLP shorthand (``hidden``, ``activation``, ``batchnorm``,
+    ``dropout``, ``dropconnect``), or ``layers`` (reglab layers named as Keras names
+    them), or ``module`` (``"package.module:factory"``, your own ``torch.nn.Module``).
+    """
 
     model_config = STRICT
+
+    layers: Annotated[list[Any], Field(min_length=1)] | None = None
+    module: str | None = None
 
     hidden: list[PositiveInt] | None = None
     activation: str | None = None
@@ -145,6 +153,36 @@ class ModelSettings(BaseModel):
     @classmethod
     def _activation(cls, value: Any) -> str:
         return _choice(value, sorted(ACTIVATIONS))
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _layers(cls, value: Any) -> Any:
+        from reglab.errors import ReglabError
+        from reglab.study.models import check_layer_table
+
+        if not isinstance(value, list):
+            return value  # pydantic words the type error
+        tables = []
+        for i, table in enumerate(value):
+            try:
+                tables.append(check_layer_table(table))
+            except ReglabError as error:
+                raise problem(f"layer {i}: {error}") from None
+        return tables
+
+    @field_validator("module", mode="before")
+    @classmethod
+    def _module(cls, value: Any) -> Any:
+        from reglab.errors import ReglabError
+        from reglab.study.models import make_module
+
+        if not isinstance(value, str):
+            return value
+        try:
+            make_module(value)
+        except ReglabError as error:
+            raise problem(str(error)) from None
+        return value
 
     @field_validator("optimizer", mode="before")
     @classmethod
@@ -190,6 +228,10 @@ class RunSettings:
     batchnorm: bool = False
     early_stopping: EarlyStoppingSettings | None = None
     augment: AugmentSettings | None = None
+    # Added after the first release: absent from a run's identity while unset, so that
+    # the runs of older stores keep their keys.
+    layers: tuple[dict, ...] | None = None
+    module: str | None = None
 
     @property
     def resolved_learning_rate(self) -> float:
@@ -205,4 +247,13 @@ class RunSettings:
             out[name] = value.model_dump() if isinstance(value, BaseModel) else value
         out["hidden"] = list(self.hidden)
         out["learning_rate"] = self.resolved_learning_rate
+        for name in ("layers", "module"):
+            if out[name] is None:
+                del out[name]
+        if "layers" in out:
+            out["layers"] = [dict(table) for table in self.layers]
+        if self.module is not None:
+            from reglab.study.models import module_fingerprint
+
+            out["module_sha256"] = module_fingerprint(self.module)
         return out

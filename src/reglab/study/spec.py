@@ -7,6 +7,7 @@ with its dotted path, as one :class:`SpecError` line. The keys are documented in
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -153,6 +154,8 @@ class Spec(BaseModel):
                     chosen[name] = getattr(layer, name)  # keep the model, not its dump
         if "hidden" in chosen:
             chosen["hidden"] = tuple(chosen["hidden"])
+        if "layers" in chosen:
+            chosen["layers"] = _layers_with_overrides(chosen)
         return RunSettings(**chosen)
 
     def to_json(self) -> dict:
@@ -160,6 +163,25 @@ class Spec(BaseModel):
         out = self.model_dump(mode="json")
         out["resolved"] = {v: self.resolve(v).to_json() for v in self.variants}
         return out
+
+
+WEIGHTED_LAYERS = ("dense", "dropconnect", "conv2d")
+
+
+def _layers_with_overrides(chosen: dict) -> tuple[dict, ...]:
+    """``layers`` with the shorthand keys that keep their meaning applied: ``dropout``
+    sets every Dropout layer's rate, ``penalty`` every hidden (not last) weighted layer's
+    kernel_regularizer, as they do for the MLP shorthand."""
+    tables = [dict(table) for table in chosen["layers"]]
+    if "dropout" in chosen:
+        for table in tables:
+            if table["type"] == "dropout":
+                table["rate"] = chosen["dropout"]
+    if chosen.get("penalty") is not None:
+        weighted = [t for t in tables if t["type"] in WEIGHTED_LAYERS]
+        for table in weighted[:-1]:
+            table["kernel_regularizer"] = chosen["penalty"].model_dump(exclude_none=True)
+    return tuple(tables)
 
 
 def parse_spec(data: dict, source: str = "<spec>") -> Spec:
@@ -242,12 +264,69 @@ def load_spec(path: str | Path) -> Spec:
     return parse_spec(data, source)
 
 
+SHORTHAND_KEYS = ("hidden", "activation", "batchnorm", "dropconnect", "dropout_mode")
+
+
+def _model_checks(spec: Spec, variant: str, settings, info) -> list[str]:
+    """The model form's own rules: keys that mean nothing for it, shapes that cannot build."""
+    chosen = {
+        key
+        for table in (spec.model, spec.variants[variant])
+        for key in table.model_dump(exclude_none=True, exclude_unset=True)
+    }
+    where = f"variants.{variant}"
+    if settings.layers is not None and settings.module is not None:
+        return [f"{where} names both `layers` and `module`: give one model"]
+    if settings.module is not None:
+        extra = sorted(chosen & {*SHORTHAND_KEYS, "dropout"})
+        return [
+            f"{key} at {where} applies to the MLP shorthand or `layers`; a `module` makes its "
+            "own layers (give it arguments in its factory)"
+            for key in extra
+        ]
+    if settings.layers is None:
+        return []
+    problems = [
+        f"{key} at {where} applies to the MLP shorthand; with `layers` write it into the "
+        "layer tables"
+        for key in sorted(chosen & set(SHORTHAND_KEYS))
+    ]
+    if "dropout" in chosen and not any(t["type"] == "dropout" for t in settings.layers):
+        problems.append(
+            f"dropout at {where} sets the rate of the model's Dropout layers, and its "
+            'layers have none; add { type = "dropout", rate = ... }'
+        )
+    problems += _shape_problems(where, settings.layers, info)
+    return problems
+
+
+def _shape_problems(where: str, tables, info) -> list[str]:
+    """Build the layers for the dataset's sample shape: a Conv2D on tabular data, a Dense
+    without Flatten or a last layer of the wrong width is found before any training."""
+    from reglab.study.models import build_layers
+
+    if info.input_shape is None:  # sequences: multi-hot rows of the vocabulary's width
+        shape: tuple[int, ...] = (1,)
+    elif info.input_kind == "images":
+        shape = (1, *info.input_shape) if len(info.input_shape) == 2 else info.input_shape
+    else:
+        shape = tuple(info.input_shape)
+    classes = re.search(r"\((\d+) classes\)", info.task)
+    outputs = int(classes.group(1)) if classes else 1
+    try:
+        build_layers([list(tables)])._build_layout(shape, outputs)
+    except ReglabError as error:
+        return [f"layers at {where} cannot take {info.name}'s samples {shape}: {error}"]
+    return []
+
+
 def _cross_checks(spec: Spec) -> list[str]:
     """Problems that need several keys at once (or the dataset's facts) to see."""
     problems = []
     info = dataset_info(spec.dataset.name)
     for variant in spec.variants:
         settings = spec.resolve(variant)
+        problems += _model_checks(spec, variant, settings, info)
         if settings.augment is not None and info.input_kind != "images":
             problems.append(
                 f"augment at variants.{variant} needs image data; dataset "

@@ -22,6 +22,8 @@ from reglab.nn.activations import activate, check_activation
 from reglab.nn.layers.base import Layer, Pass
 from reglab.nn.layers.dense import _penalties, glorot_uniform
 
+CHANNELS_LAST = False
+
 __all__ = ["Conv2D", "as_groups", "check_pair", "from_groups", "same_padding"]
 
 
@@ -184,6 +186,8 @@ class Conv2D(Layer):
         x = as_groups(h)
         if self.pad is not None:
             x = F.pad(x, self.pad)
+        if CHANNELS_LAST:
+            x = x.contiguous(memory_format=torch.channels_last)
         bias = None if self.bias is None else run.params[self.bias.name].reshape(-1)
         y = F.conv2d(x, kernel.reshape(-1, *kernel.shape[2:]), bias, self.strides, groups=k)
         return from_groups(activate(self.activation, y, in_place=run.in_place), k)
