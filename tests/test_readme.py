@@ -14,3 +14,5 @@ def test_readme_python_example_runs(monkeypatch, tmp_path):
     exec(compile(blocks[0], str(README), "exec"), namespace)
     assert namespace["history"].epoch[-1] >= 1
     assert len(namespace["cv"].histories) == 4
+    exec(compile(blocks[1], str(README), "exec"), namespace)  # the CNN population
+    assert namespace["cnn"].members == 3 and namespace["l2"].epoch == [1, 2, 3]
