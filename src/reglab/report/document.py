@@ -272,8 +272,12 @@ def _compact(value) -> str:
             f"{k}: {{{_compact(v)}}}" if isinstance(v, dict) else f"{k}={_compact(v)}"
             for k, v in value.items()
         )
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_compact(v) for v in value) + "]"
+    if isinstance(value, (list, tuple)):  # a list of tables (layers) keeps each one apart
+        return (
+            "["
+            + ", ".join(f"{{{_compact(v)}}}" if isinstance(v, dict) else _compact(v) for v in value)
+            + "]"
+        )
     return str(value)
 
 
