@@ -36,3 +36,44 @@ def test_cuda_training_is_deterministic_for_a_seed():
     a = fit(mlp([16], dropout=0.3), x, y, epochs=2, seed=5, device="cuda")
     b = fit(mlp([16], dropout=0.3), x, y, epochs=2, seed=5, device="cuda")
     assert [r["loss"] for r in a.rows] == [r["loss"] for r in b.rows]
+
+
+def _images():
+    rng = np.random.default_rng(0)
+    x = rng.random((128, 1, 10, 10), dtype=np.float32)
+    return x, (x[:, 0, :5].mean((1, 2)) > x[:, 0, 5:].mean((1, 2))).astype(int)
+
+
+def test_cnn_population_on_cuda_matches_cpu_without_randomness():
+    from reglab.nn import Conv2D, Dense, Flatten, MaxPool2D, Sequential
+
+    x, y = _images()
+    runs = {}
+    for device in ("cpu", "cuda"):
+        model = Sequential(
+            [
+                Conv2D(4, 3, activation="relu"),
+                MaxPool2D(2),
+                Flatten(),
+                Dense(8, "relu", kernel_regularizer=[None, L2(1e-3)]),
+                Dense(None),
+            ]
+        )
+        runs[device] = fit(model, x, y, epochs=2, seed=[0, 1], device=device, shuffle=False)
+        assert model.bank.device.type == device
+    for cpu, gpu in zip(runs["cpu"], runs["cuda"]):
+        assert cpu.history["loss"] == pytest.approx(gpu.history["loss"], rel=1e-3)
+
+
+def test_user_module_population_on_cuda_is_deterministic_for_its_seeds():
+    x, y = _images()
+
+    def net():
+        return torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4),
+                                   torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Dropout(0.3),
+                                   torch.nn.Linear(4 * 8 * 8, 2))  # fmt: skip
+
+    a = fit(net(), x, y, epochs=2, seed=[0, 1], device="cuda")
+    b = fit(net(), x, y, epochs=2, seed=[0, 1], device="cuda")
+    assert [h.history["loss"] for h in a] == [h.history["loss"] for h in b]
+    assert a[0].history["loss"] != a[1].history["loss"]
