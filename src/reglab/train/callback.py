@@ -22,6 +22,9 @@ class Callback:
     stop_training : bool
         Set to True to ask the engine to stop this member after the current epoch;
         reset by :meth:`on_train_begin`.
+    best_epoch_, stopped_epoch_ : int
+        The epochs a callback that chooses them reports into the History (1-based;
+        0 = none, the default).
 
     Examples
     --------
@@ -37,6 +40,9 @@ class Callback:
     >>> epoch
     3
     """
+
+    best_epoch_ = 0
+    stopped_epoch_ = 0
 
     def __init__(self) -> None:
         self.stop_training = False

@@ -47,13 +47,6 @@ class ModelCheckpoint(EarlyStopping):
     ) -> None:
         self.path = str(path)
         super().__init__(monitor=monitor, mode=mode, min_delta=min_delta, patience=2**31)
-        self._model = None
-        self._member = 0
-
-    def bind(self, model, member: int) -> None:
-        """Called by the engine: which model and member this checkpoint watches."""
-        self._model = model
-        self._member = member
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         super().on_epoch_end(epoch, logs)

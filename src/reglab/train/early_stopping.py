@@ -125,8 +125,9 @@ class EarlyStopping(Callback):
     stopped_epoch_ : int
         Epoch at which training was stopped; 0 if it was not.
     improved_ : bool
-        Whether the epoch just seen became ``best_epoch_``: the engine snapshots the
-        member's weights when this is True and ``restore_best`` is set.
+        Whether the epoch just seen became ``best_epoch_`` (with ``restore_best``, the
+        callback then keeps a snapshot of its member's weights and buffers, and puts it
+        back when training ends).
 
     Raises
     ------
@@ -178,6 +179,7 @@ class EarlyStopping(Callback):
         self.restore_best = restore_best
         # Decided here, not at the first epoch as in Keras: a bad monitor name fails at once.
         self.direction = infer_mode(monitor) if self.mode == "auto" else self.mode
+        self._model, self._member = None, 0  # set by bind(), for restore_best
         self.on_train_begin()
 
     def on_train_begin(self) -> None:
@@ -188,6 +190,11 @@ class EarlyStopping(Callback):
         self.wait_ = 0
         self.stopped_epoch_ = 0
         self.improved_ = False
+        self._best_state = None
+
+    def bind(self, model, member: int) -> None:
+        """The population and the member whose weights ``restore_best`` keeps."""
+        self._model, self._member = model, member
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         """Update the state with the monitored value of ``epoch`` (1-based).
@@ -213,10 +220,23 @@ class EarlyStopping(Callback):
             # Only restart the wait if we beat both the baseline and our previous best.
             if self.baseline is None or self._is_improvement(current, self.baseline):
                 self.wait_ = 0
+            self._keep_best()
             return
+        self._keep_best()  # the fallback best of the first monitored epoch
         if self.wait_ >= self.patience and epoch > 1:
             self.stopped_epoch_ = epoch
             self.stop_training = True
+
+    def _keep_best(self) -> None:
+        if self.restore_best and self.improved_ and self._model is not None:
+            self._best_state = self._model.snapshot(self._member)
+
+    def on_train_end(self) -> None:
+        """Put the best epoch's weights back (also when training ran to the end)."""
+        if self.restore_best and self._best_state is not None:
+            self._model.restore(self._member, self._best_state)
+        self._best_state = None
+        self._model = None  # a callback kept by the user does not hold the population
 
     @property
     def should_restore_(self) -> bool:

@@ -166,7 +166,6 @@ def train_population(
             callback.on_train_begin()
     histories = [History(seed=s) for s in setup.seeds]
     alive = [True] * k
-    best: list[dict | None] = [None] * k
     shufflers = setup.shufflers
     started = time.perf_counter()
     model.train()
@@ -220,10 +219,6 @@ def train_population(
                 continue
             for callback in callbacks[m]:
                 callback.on_epoch_end(epoch, rows[m])
-                if getattr(callback, "improved_", False) and getattr(
-                    callback, "restore_best", False
-                ):
-                    best[m] = model.snapshot(m)
                 if callback.stop_training:
                     alive[m] = False
         if progress is not None:
@@ -232,7 +227,7 @@ def train_population(
             break
     model.eval()
     seconds = time.perf_counter() - started
-    _finish(setup, histories, best, seconds)
+    _finish(setup, histories, seconds)
     model.finish_fit()
     return histories
 
@@ -285,18 +280,13 @@ def _validate(setup: FitSetup):
     return evaluate_rows(setup.model, setup.val_inputs, setup.val_targets, setup.val_rows)
 
 
-def _finish(setup: FitSetup, histories: list[History], best, seconds: float) -> None:
+def _finish(setup: FitSetup, histories: list[History], seconds: float) -> None:
     model = setup.model
     for m, history in enumerate(histories):
         for callback in setup.callbacks[m]:
-            if getattr(callback, "restore_best", False) and best[m] is not None:
-                # Restored also when training ran to the end without the stop triggering.
-                model.restore(m, best[m])
-            callback.on_train_end()
-            history.best_epoch = max(history.best_epoch, int(getattr(callback, "best_epoch_", 0)))
-            history.stopped_epoch = max(
-                history.stopped_epoch, int(getattr(callback, "stopped_epoch_", 0))
-            )
+            callback.on_train_end()  # EarlyStopping puts its best weights back here
+            history.best_epoch = max(history.best_epoch, int(callback.best_epoch_))
+            history.stopped_epoch = max(history.stopped_epoch, int(callback.stopped_epoch_))
     loss, metric = evaluate_rows(model, setup.inputs, setup.targets, setup.train_rows)
     val = _validate(setup)
     name = model.head.metric_name
