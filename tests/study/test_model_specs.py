@@ -213,3 +213,31 @@ def test_a_spec_file_with_layers_loads(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(textwrap.dedent(LAYERS))
     assert load_spec(path).resolve("wider").layers[0]["activation"] == "tanh"
+
+
+def test_layer_tables_take_constraints_and_gaussian_dropout():
+    from reglab.nn import MaxNorm
+    from reglab.study.models import population_model
+
+    layers = [
+        {"type": "dense", "units": 16, "kernel_constraint": {"max_norm": 3.0}},
+        {"type": "gaussian_dropout", "rate": 0.2},
+        {"type": "dense", "units": 10},
+    ]
+    spec = spec_of('name = "x"\ndataset = "digits"\n[variants.a]\n', model={"layers": layers})
+    plan = plan_study(spec, n_train=100, n_features=64, n_outputs=10)
+    model = population_model(plan.populations[0].runs)
+    assert model.layers[0].kernel_constraint == [MaxNorm(3.0)]
+    assert model.layers[1].rate == [0.2]
+
+
+@pytest.mark.parametrize(
+    ("constraint", "message"),
+    [({"max_nrom": 3.0}, r"kernel_constraint: expected one of \{ max_norm = VALUE \}"),
+     ({"unit_norm": 1}, r"kernel_constraint.unit_norm: expected true"),
+     ({"max_norm": -1.0}, r"`max_value` of MaxNorm")],
+)  # fmt: skip
+def test_bad_constraint_tables_are_named(constraint, message):
+    layers = [{"type": "dense", "units": 10, "kernel_constraint": constraint}]
+    with pytest.raises(SpecError, match=message):
+        spec_of('name = "x"\ndataset = "digits"\n[variants.a]\n', model={"layers": layers})

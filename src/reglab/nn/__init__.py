@@ -2,6 +2,7 @@
 
 from reglab.nn.activations import ACTIVATIONS
 from reglab.nn.batchnorm import BatchNormConfig, stacked_batch_norm
+from reglab.nn.constraints import Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm
 from reglab.nn.dropconnect import dropconnect_linear
 from reglab.nn.dropout import dropout
 from reglab.nn.heads import Head
@@ -14,6 +15,7 @@ from reglab.nn.layers import (
     DropConnect,
     Dropout,
     Flatten,
+    GaussianDropout,
     GaussianNoise,
     Layer,
     MaxPool2D,
@@ -34,21 +36,27 @@ __all__ = [
     "AveragePooling2D",
     "BatchNorm",
     "BatchNormConfig",
+    "Constraint",
     "Conv2D",
     "Dense",
     "DropConnect",
     "Dropout",
     "ElasticNet",
     "Flatten",
+    "GaussianDropout",
     "GaussianNoise",
     "Head",
     "Layer",
+    "MaxNorm",
     "MaxPool2D",
+    "MinMaxNorm",
     "ModuleModel",
+    "NonNeg",
     "Penalty",
     "PopulationModel",
     "Sequential",
     "SpatialDropout2D",
+    "UnitNorm",
     "dropconnect_linear",
     "dropout",
     "member",

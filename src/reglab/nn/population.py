@@ -139,6 +139,14 @@ class PopulationModel(torch.nn.Module):
         """Evaluation-mode logits ``(K, B, O)`` of raw inputs (standardised here if fitted so)."""
         return self.forward_logits(self.prepare_inputs(x), training=False)
 
+    @property
+    def constrained(self) -> bool:
+        """Whether some layer projects its kernels after every step (:meth:`constrain_`)."""
+        return False
+
+    def constrain_(self, movers: list[int] | None) -> None:
+        """Apply the kernel constraints to the members that moved (``None``: all)."""
+
     def finish_fit(self) -> None:
         """Called when ``fit`` ends (a user module gets member 0's weights back)."""
 

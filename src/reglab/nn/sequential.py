@@ -17,6 +17,7 @@ import torch
 
 from reglab.errors import ReglabError, ReglabTypeError, check_int
 from reglab.nn.layers.base import Layer, Pass, copy_layer
+from reglab.nn.layers.weighted import WeightedLayer
 from reglab.nn.layout import Layout
 from reglab.nn.population import PopulationModel
 
@@ -173,6 +174,15 @@ class Sequential(PopulationModel):
 
     def member_buffers(self) -> dict[str, torch.Tensor]:
         return {name: b for layer in self.layers for name, b in layer.member_buffers().items()}
+
+    @property
+    def constrained(self) -> bool:
+        return any(isinstance(layer, WeightedLayer) and layer.constrained for layer in self.layers)
+
+    def constrain_(self, movers: list[int] | None) -> None:
+        for layer in self.layers:
+            if isinstance(layer, WeightedLayer) and layer.constrained:
+                layer.constrain_(self.bank, movers)
 
     # -- forward ----------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ import torch
 
 from reglab.errors import ReglabError, did_you_mean
 from reglab.nn import ModuleModel, Sequential, mlp
+from reglab.nn.constraints import Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm
 from reglab.nn.layers import LAYER_TYPES
 
 __all__ = [
@@ -88,6 +89,8 @@ def check_layer_table(table: Any) -> dict:
                 value = PenaltySettings.model_validate(value).model_dump(exclude_none=True)
             except Exception as error:  # pydantic's ValidationError, worded below
                 raise ReglabError(f"{key}: {_first_message(error)}") from None
+        elif key == "kernel_constraint":
+            constraint_from_table(value)  # checked here, built per member later
         elif isinstance(value, list) and key in cls.per_member:
             raise ReglabError(
                 f"{key} of a {kind} layer takes one value in a spec (members differ by "
@@ -116,14 +119,48 @@ def build_layer(table: dict, members: list[dict] | None = None):
     for key in PENALTY_ARGUMENTS:
         if key in arguments:
             arguments[key] = _penalty(arguments[key])
+    if "kernel_constraint" in arguments:
+        arguments["kernel_constraint"] = constraint_from_table(arguments["kernel_constraint"])
     if members is not None:
         for key in cls.per_member:
             values = [m.get(key) for m in members]
             if key in PENALTY_ARGUMENTS:
                 values = [_penalty(v) for v in values]
+            elif key == "kernel_constraint":
+                values = [constraint_from_table(v) for v in values]
             if any(v is not None for v in values) or key in arguments:
                 arguments[key] = values
     return cls(**arguments)
+
+
+CONSTRAINTS = {"max_norm": MaxNorm, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
+               "non_neg": NonNeg}  # fmt: skip
+
+
+def constraint_from_table(table) -> Constraint | None:
+    """``{ max_norm = 3.0 }``, ``{ unit_norm = true }``, ``{ non_neg = true }`` or
+    ``{ min_max_norm = { min_value = 0.5, max_value = 2.0, rate = 1.0 } }``."""
+    if table is None:
+        return None
+    if not isinstance(table, dict) or len(table) != 1 or next(iter(table)) not in CONSTRAINTS:
+        raise ReglabError(
+            "kernel_constraint: expected one of { max_norm = VALUE }, { unit_norm = true }, "
+            "{ non_neg = true }, { min_max_norm = { min_value = .., max_value = .., "
+            f"rate = .. }}}}; received {table!r}"
+        )
+    ((kind, value),) = table.items()
+    cls = CONSTRAINTS[kind]
+    if kind == "max_norm":
+        return cls(value)
+    if kind == "min_max_norm":
+        if not isinstance(value, dict):
+            raise ReglabError(
+                f"kernel_constraint.min_max_norm: expected a table, received {value!r}"
+            )
+        return cls(**value)
+    if value is not True:
+        raise ReglabError(f"kernel_constraint.{kind}: expected true, received {value!r}")
+    return cls()
 
 
 def _penalty(table: dict | None):

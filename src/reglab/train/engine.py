@@ -169,7 +169,7 @@ def train_population(
     shufflers = setup.shufflers
     started = time.perf_counter()
     model.train()
-    penalized, proximal = model.penalized, model.proximal
+    penalized, proximal, constrained = model.penalized, model.proximal, model.constrained
     for epoch in range(1, setup.epochs + 1):
         t0 = time.perf_counter()
         orders = [
@@ -203,6 +203,8 @@ def train_population(
             optimizer.step(movers)
             if proximal:
                 model.proximal_(optimizer.step_sizes(), _mask(movers, k, setup.device))
+            if constrained:  # Keras applies constraints after the update
+                model.constrain_(movers)
         rows = _epoch_rows(setup, epoch, loss_sum, metric_sum, penalty_sum, alive)
         elapsed = time.perf_counter() - t0
         for m in range(k):

@@ -8,6 +8,7 @@ from reglab.nn.layers.dense import Dense
 from reglab.nn.layers.dropconnect import DropConnect
 from reglab.nn.layers.dropout import Dropout, SpatialDropout2D
 from reglab.nn.layers.flatten import Flatten
+from reglab.nn.layers.gaussian_dropout import GaussianDropout
 from reglab.nn.layers.noise import GaussianNoise
 from reglab.nn.layers.pooling import AveragePooling2D, MaxPool2D
 
@@ -21,6 +22,7 @@ __all__ = [
     "DropConnect",
     "Dropout",
     "Flatten",
+    "GaussianDropout",
     "GaussianNoise",
     "Layer",
     "MaxPool2D",

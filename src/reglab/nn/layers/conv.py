@@ -18,9 +18,10 @@ import torch
 import torch.nn.functional as F
 
 from reglab.errors import ReglabError, ReglabTypeError, check_choice, check_int
-from reglab.nn.activations import activate, check_activation
-from reglab.nn.layers.base import Layer, Pass
-from reglab.nn.layers.dense import _penalties, glorot_uniform
+from reglab.nn.activations import activate
+from reglab.nn.layers.base import Pass
+from reglab.nn.layers.dense import glorot_uniform
+from reglab.nn.layers.weighted import WeightedLayer
 
 CHANNELS_LAST = False
 
@@ -65,7 +66,7 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-class Conv2D(Layer):
+class Conv2D(WeightedLayer):
     """A 2-D convolution for a population (Keras' ``Conv2D``, channels first).
 
     Parameters
@@ -80,6 +81,8 @@ class Conv2D(Layer):
     kernel_regularizer, bias_regularizer : Penalty or list of Penalty, optional
         Per member.
     use_bias : bool, default True
+    kernel_constraint : Constraint or list of Constraint, optional
+        Per member, applied after every step; the norm is over each filter.
     name : str, optional
 
     Examples
@@ -92,9 +95,9 @@ class Conv2D(Layer):
     type_name = "conv2d"
     arguments = (
         "filters", "kernel_size", "strides", "padding", "activation",
-        "kernel_regularizer", "bias_regularizer", "use_bias",
+        "kernel_regularizer", "bias_regularizer", "use_bias", "kernel_constraint",
     )  # fmt: skip
-    per_member = ("kernel_regularizer", "bias_regularizer")
+    unit_dims = (1, 2, 3)  # a filter's weights: (channels, height, width)
 
     def __init__(
         self,
@@ -106,6 +109,7 @@ class Conv2D(Layer):
         kernel_regularizer=None,
         bias_regularizer=None,
         use_bias: bool = True,
+        kernel_constraint=None,
         *,
         name: str | None = None,
     ) -> None:
@@ -115,20 +119,9 @@ class Conv2D(Layer):
         self.kernel_size = check_pair("kernel_size", kernel_size, owner=owner)
         self.strides = check_pair("strides", strides, owner=owner)
         self.padding = check_choice("padding", padding, ["valid", "same"], owner=owner)
-        self.activation = check_activation(activation, owner=owner)
-        self.kernel_regularizer = _penalties(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = _penalties(bias_regularizer, "bias_regularizer")
-        if not isinstance(use_bias, bool):
-            raise ReglabTypeError(
-                f"Invalid value for `use_bias` of Conv2D: expected True or False. "
-                f"Received: use_bias={use_bias!r}."
-            )
-        self.use_bias = use_bias
-
-    def config(self) -> dict:
-        values = super().config()
-        values["activation"] = None if self.activation == "linear" else self.activation
-        return values
+        self._set_weight_options(
+            activation, kernel_regularizer, bias_regularizer, use_bias, kernel_constraint
+        )
 
     def build(self, input_shape, layout, *, logits):
         if len(input_shape) != 3:
@@ -169,12 +162,6 @@ class Conv2D(Layer):
         self.kernel.view(row)[0].copy_(
             glorot_uniform(self.kernel.shape, fan_in, fan_out, generator)
         )
-
-    def penalties(self):
-        pairs = [([self.kernel], self.kernel_regularizer)]
-        if self.bias is not None:
-            pairs.append(([self.bias], self.bias_regularizer))
-        return pairs
 
     def forward(self, h, run: Pass | None = None):
         if run is None:

@@ -14,10 +14,10 @@ import math
 import torch
 
 from reglab.errors import ReglabError, check_int
-from reglab.nn.activations import activate, check_activation
+from reglab.nn.activations import activate
 from reglab.nn.batched import affine
-from reglab.nn.layers.base import Layer, Pass
-from reglab.nn.penalties import as_penalty
+from reglab.nn.layers.base import Pass
+from reglab.nn.layers.weighted import WeightedLayer
 from reglab.nn.sparse import SparseRows, sparse_dense
 
 __all__ = ["Dense", "dense_product", "glorot_uniform"]
@@ -46,13 +46,7 @@ def dense_product(h, kernel: torch.Tensor, bias: torch.Tensor | None) -> torch.T
     return affine(bias, h, kernel)
 
 
-def _penalties(value, name: str):
-    if isinstance(value, (list, tuple)):
-        return [as_penalty(p, name) for p in value]
-    return as_penalty(value, name)
-
-
-class Dense(Layer):
+class Dense(WeightedLayer):
     """A fully connected layer for a population (Keras' ``Dense``).
 
     Parameters
@@ -66,6 +60,9 @@ class Dense(Layer):
         Per member (None for members without), Keras' definitions.
     bias_regularizer : Penalty or list of Penalty, optional
     use_bias : bool, default True
+    kernel_constraint : Constraint or list of Constraint, optional
+        Per member, applied after every step (:mod:`reglab.nn.constraints`); the norm is
+        over each unit's incoming weights (a kernel column).
     name : str, optional
 
     Examples
@@ -77,8 +74,10 @@ class Dense(Layer):
     """
 
     type_name = "dense"
-    arguments = ("units", "activation", "kernel_regularizer", "bias_regularizer", "use_bias")
-    per_member = ("kernel_regularizer", "bias_regularizer")
+    arguments = (
+        "units", "activation", "kernel_regularizer", "bias_regularizer", "use_bias",
+        "kernel_constraint",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -87,26 +86,16 @@ class Dense(Layer):
         kernel_regularizer=None,
         bias_regularizer=None,
         use_bias: bool = True,
+        kernel_constraint=None,
         *,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name)
         owner = type(self).__name__
         self.units = None if units is None else check_int("units", units, owner=owner, low=1)
-        self.activation = check_activation(activation, owner=owner)
-        self.kernel_regularizer = _penalties(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = _penalties(bias_regularizer, "bias_regularizer")
-        if not isinstance(use_bias, bool):
-            raise ReglabError(
-                f"Invalid value for `use_bias` of {owner}: expected True or False. "
-                f"Received: use_bias={use_bias!r}."
-            )
-        self.use_bias = use_bias
-
-    def config(self) -> dict:
-        values = super().config()
-        values["activation"] = None if self.activation == "linear" else self.activation
-        return values
+        self._set_weight_options(
+            activation, kernel_regularizer, bias_regularizer, use_bias, kernel_constraint
+        )
 
     def build(self, input_shape, layout, *, logits):
         if len(input_shape) != 1:
@@ -143,12 +132,6 @@ class Dense(Layer):
     def initialize(self, row, generator):
         values = glorot_uniform(self.kernel.shape, self.fan_in, self.fan_out, generator)
         self.kernel.view(row)[0].copy_(values)
-
-    def penalties(self):
-        pairs = [([self.kernel], self.kernel_regularizer)]
-        if self.bias is not None:
-            pairs.append(([self.bias], self.bias_regularizer))
-        return pairs
 
     def effective_kernel(self, kernel: torch.Tensor, run: Pass) -> torch.Tensor:
         """The kernel the product uses (DropConnect masks it)."""

@@ -31,7 +31,7 @@ class DropConnect(Dense):
         Output width.
     rate : float or list of float, default 0.5
         Probability of zeroing each weight, in [0, 1); per member.
-    activation, kernel_regularizer, bias_regularizer, use_bias
+    activation, kernel_regularizer, bias_regularizer, use_bias, kernel_constraint
         As :class:`Dense`.
     in_features : int, optional
         Input width, for use inside your own ``torch.nn.Module`` (the kernel and bias are
@@ -60,12 +60,14 @@ class DropConnect(Dense):
         bias_regularizer=None,
         use_bias: bool = True,
         in_features: int | None = None,
+        kernel_constraint=None,
         *,
         name: str | None = None,
     ) -> None:
         super().__init__(
-            units, activation, kernel_regularizer, bias_regularizer, use_bias, name=name
-        )
+            units, activation, kernel_regularizer, bias_regularizer, use_bias,
+            kernel_constraint, name=name,
+        )  # fmt: skip
         self.rate = checked_per_member(rate, lambda r: check_rate("rate", r, owner="DropConnect"))
         self.in_features = in_features
         if in_features is not None:
