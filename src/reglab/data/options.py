@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from reglab.data.catalog import KNOWN_DATASETS, DatasetInfo
-from reglab.errors import (
-    ReglabError,
-    ReglabTypeError,
-    check_int,
-    check_number,
-    did_you_mean,
-    invalid,
-)
+from reglab.errors import ReglabError, check_int, check_number, did_you_mean
 
 __all__ = ["dataset_info", "resolve_options"]
 
@@ -108,8 +101,4 @@ def _checked(key: str, value: object, owner: str, *, embedded: bool) -> object:
         return check_number(
             key, value, owner=owner, low=0.0, high=1.0, high_open=True, low_open=embedded
         )
-    if key == "trusted":
-        if not isinstance(value, bool):
-            raise ReglabTypeError(invalid(key, "True or False", value, owner=owner))
-        return value
     raise AssertionError(f"option {key} has no check")  # a catalog entry without a checker

@@ -11,7 +11,14 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from reglab.data.options import dataset_info, resolve_options
 from reglab.errors import ReglabError
@@ -41,6 +48,7 @@ class DatasetSpec(BaseModel):
 
     name: str
     options: dict[str, Any] = {}
+    _written: tuple[str, ...] = PrivateAttr(default=())  # the option keys the spec gives
 
     @model_validator(mode="before")
     @classmethod
@@ -54,14 +62,27 @@ class DatasetSpec(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> DatasetSpec:
+        if "trusted" in self.options:
+            # A spec is shared text; vouching for a file is the runner's own act.
+            raise problem(
+                "`trusted` is not a spec key: trusting a data file is up to the person "
+                "running reglab; remove it and pass `reglab run SPEC --trust-data FILE` "
+                "(or `load_dataset(..., trusted=[FILE])` in Python)"
+            )
         try:
             info = dataset_info(self.name)
             options = resolve_options(info, self.options)
         except ReglabError as error:  # the data layer's own message, with its suggestion
             raise problem(str(error)) from None
+        self._written = tuple(sorted(self.options))
         object.__setattr__(self, "name", info.name)
         object.__setattr__(self, "options", options)
         return self
+
+    @property
+    def written_options(self) -> dict[str, Any]:
+        """The options the spec gives, validated (the defaults are not part of a run's key)."""
+        return {key: self.options[key] for key in self._written}
 
 
 class ValidationSpec(BaseModel):

@@ -16,7 +16,8 @@ from reglab.study.records import RunRecord, StudyRecord
 from reglab.study.store import list_studies, load_study
 from reglab.validate import MeanCI, mean_ci
 
-__all__ = ["best_epoch", "print_runs", "summary_rows", "summary_table"]
+__all__ = ["best_epoch", "failure_lines", "print_failures", "print_runs", "summary_rows",
+           "summary_table"]  # fmt: skip
 
 
 def best_epoch(run: RunRecord) -> int:
@@ -93,6 +94,35 @@ def summary_table(study: StudyRecord) -> Table:
             str(row["failed"]),
         )  # fmt: skip
     return table
+
+
+def failure_lines(study: StudyRecord) -> list[str]:
+    """One line per distinct reason a variant's runs failed, with how many runs it hit.
+
+    Examples
+    --------
+    >>> from reglab.study.records import RunRecord, StudyRecord
+    >>> runs = [RunRecord(str(s), "big", s, 0, 0, "failed", "MemoryError: out of memory",
+    ...                   None, "accuracy", None, None, None, None, 0, 0, 0, None)
+    ...         for s in (0, 1)]
+    >>> failure_lines(StudyRecord("s", {}, "", "iris", "cpu", "0", "0", runs))
+    ["failed: 2 runs of variant 'big': MemoryError: out of memory"]
+    """
+    reasons: dict[tuple[str, str], int] = {}
+    for run in study.runs:
+        if run.status == "failed":
+            reason = (run.variant, run.error or "no reason recorded")
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return [
+        f"failed: {n} run{'s' if n > 1 else ''} of variant '{variant}': {error}"
+        for (variant, error), n in reasons.items()
+    ]
+
+
+def print_failures(console: Console, study: StudyRecord) -> None:
+    """Print why runs failed, below the summary (the table only counts them)."""
+    for line in failure_lines(study):
+        console.print(line, markup=False, highlight=False)
 
 
 def print_runs(store_path: str | Path, study: str | None = None) -> None:
