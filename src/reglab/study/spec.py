@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from reglab.data.options import dataset_info, resolve_options
-from reglab.errors import ReglabError
+from reglab.errors import ReglabError, did_you_mean
 from reglab.study.settings import (
     STRICT,
     ModelSettings,
@@ -94,7 +94,8 @@ class ValidationSpec(BaseModel):
     folds: Annotated[int, Field(ge=2)] | None = None
     repeats: PositiveInt = 1
     stratify: bool = False
-    seed: NonNegativeInt = 0  # of the fold shuffle; the same folds for every run seed
+    # Of the fold shuffle (the same folds for every run seed); NumPy's seeds are 32-bit.
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
     @model_validator(mode="before")
     @classmethod
@@ -212,8 +213,6 @@ def parse_spec(data: dict, source: str = "<spec>") -> Spec:
     """
     if not isinstance(data, dict):
         raise SpecError(source, [f"expected a table of keys, received {type(data).__name__}"])
-    if "variants" not in data:
-        raise SpecError(source, ["missing key `variants`: add at least one [variants.NAME] table"])
     try:
         spec = Spec.model_validate(data)
     except ValidationError as error:
@@ -263,12 +262,32 @@ def load_spec(path: str | Path) -> Spec:
     return parse_spec(data, source)
 
 
+def history_columns(info) -> tuple[str, ...]:
+    """The History columns every run of a study on this dataset will have.
+
+    Examples
+    --------
+    >>> history_columns(dataset_info("diabetes"))[-1]
+    'val_mae'
+    """
+    metric = "mae" if info.task == "regression" else "accuracy"
+    return ("loss", "data_loss", "penalty", metric, "val_loss", f"val_{metric}")
+
+
 def _cross_checks(spec: Spec) -> list[str]:
     """Problems that need several keys at once (or the dataset's facts) to see."""
     problems = []
     info = dataset_info(spec.dataset.name)
+    columns = history_columns(info)
     for variant in spec.variants:
         settings = spec.resolve(variant)
+        stopping = settings.early_stopping
+        if stopping is not None and stopping.monitor not in columns:
+            problems.append(
+                f"Invalid value for `early_stopping.monitor` at variants.{variant}: expected "
+                f"a History column of this study's runs ({', '.join(columns)}). "
+                f"Received: {stopping.monitor!r}{did_you_mean(stopping.monitor, columns) or ''}"
+            )
         if settings.augment is not None and info.input_kind != "images":
             problems.append(
                 f"augment at variants.{variant} needs image data; dataset "
