@@ -92,6 +92,12 @@ def _run_and_report(args: argparse.Namespace, spec, store: Path, output) -> int:
     from reglab.study import load_spec, run_study
 
     spec = load_spec(spec) if isinstance(spec, Path) else spec
+    for file in args.trust_data:
+        if not Path(file).is_file():
+            raise ReglabError(
+                f"Invalid value for `--trust-data`: {file!r} is not a file; give the path of "
+                "a data file you vouch for (`reglab datasets` shows where each was found)."
+            )
     # Everything written after training is checked before it starts.
     check_output_file(report_path(spec.name, output))
     if args.tensorboard is not None:

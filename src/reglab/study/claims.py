@@ -68,6 +68,11 @@ def claim_runs(
         The keys now leased to ``owner`` (in the order given).
     held : int
         How many of the others are leased to a runner still alive.
+
+    Raises
+    ------
+    sqlite3.OperationalError
+        If another program holds the store's lock for longer than its busy timeout.
     """
     keys = list(keys)
     stamp = time.time()

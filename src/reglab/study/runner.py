@@ -36,6 +36,7 @@ from reglab.study.inputs import StudyData, prepare_data
 from reglab.study.planner import Plan, Population, machine_memory, member_bytes, plan_study
 from reglab.study.spec import Spec, load_spec
 from reglab.study.store import RunResult, Store, StoreLocked, now
+from reglab.study.store_checks import is_locked, locked_message
 from reglab.study.tables import print_failures, summary_table
 from reglab.train.setup import resolve_device
 
@@ -147,7 +148,7 @@ def run_study(
         )
         check_memory(spec, plan, data.n_features, data.task.n_outputs)
         _begin(db, spec, plan, str(resolved))
-        work = _Work(db, spec.name, lease_seconds())
+        work = _Work(db, spec.name, lease_seconds(), console)
         todo = [r for r in plan.runs if r.key not in db.finished_keys(spec.name)]
         with (
             LeaseRenewer(db.path, work.owner, lease=work.lease),
@@ -164,11 +165,11 @@ def run_study(
                     for population, results in pool.map(job, work.claimed(plan)):
                         if isinstance(results, Exception):
                             results = _failed(population, results, data)
-                        work.finish(population, results, console)
+                        work.finish(population, results)
                         bars.population_done(population)
                     work.wait_for_others(plan)
             finally:
-                work.close(console)
+                work.close()
         record = db.load(spec.name)
     console.print(summary_table(record))
     print_failures(console, record)
@@ -191,11 +192,15 @@ def _begin(db: Store, spec: Spec, plan: Plan, device: str) -> None:
                         {r.legacy_key: r.key for r in plan.runs})  # fmt: skip
 
 
+# Claims tried before a lock is reported; each waits the store's lock_wait.
+_LOCK_ATTEMPTS = 3
+
+
 class _Work:
     """This runner's share of a study: what it claimed, what it attempted, what it wrote."""
 
-    def __init__(self, db: Store, study: str, lease: float) -> None:
-        self.db, self.study, self.lease = db, study, lease
+    def __init__(self, db: Store, study: str, lease: float, console: Console) -> None:
+        self.db, self.study, self.lease, self.console = db, study, lease, console
         self.owner = new_owner()
         self.attempted: set[str] = set()
         self.counts = {"done": 0, "diverged": 0, "failed": 0}
@@ -214,22 +219,33 @@ class _Work:
             keys = [r.key for r in population.runs if r.key in left]
             if not keys:
                 continue
-            taken, _ = claim_runs(self.db.connection, self.study, keys, self.owner, self.lease)
+            taken = self._claim(keys)
             if taken:
                 self.attempted.update(taken)
                 yield Population([r for r in population.runs if r.key in set(taken)])
+
+    def _claim(self, keys: list[str]) -> list[str]:
+        """Claim, waiting out another program's lock a few times (writing what it can)."""
+        for attempt in range(_LOCK_ATTEMPTS):
+            try:
+                return claim_runs(self.db.connection, self.study, keys, self.owner, self.lease)[0]
+            except sqlite3.OperationalError as error:
+                if not is_locked(error) or attempt == _LOCK_ATTEMPTS - 1:
+                    raise StoreLocked(locked_message(self.db.path, self.db.lock_wait)) from None
+                self.flush()
+        return []
 
     def wait_for_others(self, plan: Plan) -> None:
         """Sleep a while when the only runs left are leased to other runners."""
         if self.left(plan):
             time.sleep(min(1.0, self.lease / 4))
 
-    def finish(self, population: Population, results: list[RunResult], console) -> None:
+    def finish(self, population: Population, results: list[RunResult]) -> None:
         for run, result in zip(population.runs, results, strict=True):
             self.pending.append((run.position, result))
-        self.flush(console)
+        self.flush()
 
-    def flush(self, console) -> None:
+    def flush(self) -> None:
         """Write the finished runs; while the store is locked, keep them in memory."""
         while self.pending:
             position, result = self.pending[0]
@@ -237,7 +253,7 @@ class _Work:
                 written = self.db.write_run(self.study, position, result, owner=self.owner)
             except StoreLocked:
                 if not self.warned:
-                    console.print(
+                    self.console.print(
                         f"reglab: the store {self.db.path} is locked by another program; "
                         f"keeping {len(self.pending)} finished runs in memory until it is free."
                     )
@@ -247,13 +263,13 @@ class _Work:
             if written:
                 self.counts[result.status] += 1
 
-    def close(self, console) -> None:
+    def close(self) -> None:
         """Write what is still in memory (waiting, bounded, for a lock), drop the leases."""
         deadline = time.monotonic() + self.db.lock_wait
-        self.flush(console)
+        self.flush()
         while self.pending and time.monotonic() < deadline:
             time.sleep(0.5)
-            self.flush(console)
+            self.flush()
         with contextlib.suppress(sqlite3.Error):  # locked: the leases expire on their own
             release(self.db.connection, self.owner)
         if self.pending:
