@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -80,18 +81,40 @@ def summary_rows(study: StudyRecord) -> list[dict]:
 
 
 def summary_table(study: StudyRecord) -> Table:
-    """The end-of-study table: one row per variant, mean ± 95% CI over seeds and folds."""
+    """The end-of-study table: one row per variant, mean ± 95% CI over seeds and folds.
+
+    Laid out for an 80-column terminal: no vertical rules, intervals written ``0.91±0.02``,
+    ``best`` for the best epoch, ``div/fail`` for the diverged and failed runs, and
+    variant names longer than two lines of their column cut with ``…`` (the report shows
+    them whole); numbers never wrap.
+
+    Examples
+    --------
+    >>> from rich.console import Console
+    >>> from reglab.study.records import RunRecord, StudyRecord
+    >>> runs = [RunRecord(str(s), "v" * 60, s, 0, 0, "done", None, 1.0, "accuracy", 0.1, 1.0,
+    ...                   0.5, t, 0, 0, 5, 0.0) for s, t in [(0, 0.8), (1, 0.9)]]
+    >>> console = Console(width=80, record=True)
+    >>> console.print(summary_table(StudyRecord("s", {}, "", "iris", "cpu", "0", "0", runs)))
+    <BLANKLINE>
+    ...
+    >>> max(len(line) for line in console.export_text().splitlines()) <= 80
+    True
+    """
     rows = summary_rows(study)
     metric = rows[0]["metric"] if rows else "metric"
-    table = Table(title=f"{study.name}: {metric}, mean ± 95% CI over seeds and folds")
-    for column in ("variant", "runs", f"train {metric}", f"test {metric}", "gap",
-                   "best epoch", "diverged", "failed"):  # fmt: skip
-        table.add_column(column, justify="left" if column == "variant" else "right")
+    table = Table(
+        title=f"{study.name}: {metric}, mean ± 95% CI over seeds and folds",
+        box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
+    )  # fmt: skip
+    table.add_column("variant", overflow="fold", min_width=8, max_width=18)
+    for column in ("runs", "train", "test", "gap", "best", "div/fail"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
-            row["variant"], str(row["runs"]), _show(row["train"]), _show(row["test"]),
-            _show(row["gap"]), _show(row["best_epoch"], digits=0), str(row["diverged"]),
-            str(row["failed"]),
+            _short(row["variant"]), str(row["runs"]), _show(row["train"]), _show(row["test"]),
+            _show(row["gap"]), _show(row["best_epoch"], digits=0),
+            f"{row['diverged']}/{row['failed']}",
         )  # fmt: skip
     return table
 
@@ -177,6 +200,10 @@ def print_runs(store_path: str | Path, study: str | None = None) -> None:
     console.print(table)
 
 
+def _short(name: str, limit: int = 36) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
 def _finite(*values) -> bool:
     return all(v is not None and math.isfinite(v) for v in values)
 
@@ -190,7 +217,7 @@ def _show(ci: MeanCI | None, digits: int = 3) -> str:
         return "—"
     if ci.n == 1 or not math.isfinite(ci.half_width):
         return f"{ci.mean:.{digits}f}"
-    return f"{ci.mean:.{digits}f} ± {ci.half_width:.{digits}f}"
+    return f"{ci.mean:.{digits}f}±{ci.half_width:.{digits}f}"
 
 
 def _num(value: float | None, digits: int = 4) -> str:
