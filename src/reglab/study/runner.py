@@ -149,7 +149,8 @@ def run_study(
         check_memory(spec, plan, data.n_features, data.task.n_outputs)
         _begin(db, spec, plan, str(resolved))
         work = _Work(db, spec.name, lease_seconds(), console)
-        todo = [r for r in plan.runs if r.key not in db.finished_keys(spec.name)]
+        stored = db.finished_keys(spec.name)
+        todo = [r for r in plan.runs if r.key not in stored]
         with (
             LeaseRenewer(db.path, work.owner, lease=work.lease),
             _Bars(console, len(todo), enabled=progress) as bars,

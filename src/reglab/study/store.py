@@ -272,7 +272,7 @@ class Store:
         text, ident = json.dumps(spec, sort_keys=True), json.dumps(identity, sort_keys=True)
         with self._transaction():
             row = self._db.execute(
-                "SELECT identity FROM studies WHERE name = ?", (name,)
+                "SELECT identity, spec FROM studies WHERE name = ?", (name,)
             ).fetchone()
             if row is None:
                 self._db.execute(
@@ -281,6 +281,7 @@ class Store:
                     (name, text, dataset, now(), versions[0], versions[1], device, ident),
                 )
                 return "new"
+            _json_cell(row[1], self.path, name)  # a damaged study is found before training
             if row[0] is None:
                 return "legacy"
             if _json_cell(row[0], self.path, name) != json.loads(ident):
