@@ -20,8 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from reglab.errors import ReglabError
-from reglab.study.claims import CLAIMS_TABLE
-from reglab.study.records import RunRecord, StudyRecord, WeightHistogram
+from reglab.study.records import RunRecord, StudyRecord
 from reglab.study.store_checks import (
     StoreLocked,
     check_schema,
@@ -30,6 +29,14 @@ from reglab.study.store_checks import (
     inspect_store,
     is_locked,
     locked_message,
+)
+from reglab.study.store_reading import StoreReading, json_cell
+from reglab.study.store_schema import (
+    EPOCH_COLUMNS,
+    RUN_FIELDS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    UPGRADES,
 )
 
 __all__ = [
@@ -42,56 +49,8 @@ __all__ = [
     "load_study",
 ]
 
-# 1: the first release. 2: `studies.identity` (what the spec says, the basis of run keys)
-# and the `claims` table. A version-1 store is upgraded in place when a study runs in it.
-SCHEMA_VERSION = 2
-
 # How long a write waits for another program's lock before reglab says so (seconds).
 DEFAULT_LOCK_WAIT = 30.0
-
-# The History columns (docs/architecture.md); anything else goes to `extra` as JSON.
-EPOCH_COLUMNS = (
-    "loss", "data_loss", "penalty", "accuracy", "mae",
-    "val_loss", "val_accuracy", "val_mae", "epoch_time",
-)  # fmt: skip
-
-_SCHEMA = (
-    f"""
-CREATE TABLE IF NOT EXISTS studies (
-    name TEXT PRIMARY KEY, spec TEXT NOT NULL, dataset TEXT NOT NULL, created TEXT NOT NULL,
-    reglab_version TEXT NOT NULL, torch_version TEXT NOT NULL, device TEXT NOT NULL,
-    identity TEXT);
-CREATE TABLE IF NOT EXISTS runs (
-    key TEXT PRIMARY KEY, study TEXT NOT NULL REFERENCES studies(name), position INTEGER,
-    variant TEXT NOT NULL, seed INTEGER NOT NULL, fold INTEGER NOT NULL,
-    repeat INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('done', 'diverged', 'failed')), error TEXT,
-    started TEXT, finished TEXT, seconds REAL, metric TEXT,
-    train_loss REAL, train_metric REAL, test_loss REAL, test_metric REAL,
-    best_epoch INTEGER, stopped_epoch INTEGER, epochs_run INTEGER, sparsity REAL);
-CREATE INDEX IF NOT EXISTS runs_by_study ON runs(study, position);
-CREATE TABLE IF NOT EXISTS epochs (
-    run TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE, epoch INTEGER NOT NULL,
-    {", ".join(f"{c} REAL" for c in EPOCH_COLUMNS)}, extra TEXT,
-    PRIMARY KEY (run, epoch));
-CREATE TABLE IF NOT EXISTS histograms (
-    run TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE, layer TEXT NOT NULL,
-    epoch TEXT NOT NULL CHECK (epoch IN ('first', 'last')), edges TEXT NOT NULL,
-    counts TEXT NOT NULL, PRIMARY KEY (run, layer, epoch));
-"""
-    + CLAIMS_TABLE
-    + ";"
-)
-
-_UPGRADES = {  # from version N to N + 1
-    1: ["ALTER TABLE studies ADD COLUMN identity TEXT", CLAIMS_TABLE],
-}
-
-_RUN_FIELDS = (
-    "status", "error", "started", "finished", "seconds", "metric", "train_loss",
-    "train_metric", "test_loss", "test_metric", "best_epoch", "stopped_epoch",
-    "epochs_run", "sparsity",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -115,7 +74,7 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class Store:
+class Store(StoreReading):
     """A study store: one SQLite file, created with its parent folder when missing.
 
     Parameters
@@ -185,11 +144,11 @@ class Store:
         try:
             version = self._version()  # another process may have done it meanwhile
             if version == 0:
-                for statement in filter(str.strip, _SCHEMA.split(";")):
+                for statement in filter(str.strip, SCHEMA.split(";")):
                     self._db.execute(statement)
             else:
                 for step in range(version, SCHEMA_VERSION):
-                    for statement in _UPGRADES[step]:
+                    for statement in UPGRADES[step]:
                         self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
@@ -281,10 +240,10 @@ class Store:
                     (name, text, dataset, now(), versions[0], versions[1], device, ident),
                 )
                 return "new"
-            _json_cell(row[1], self.path, name)  # a damaged study is found before training
+            json_cell(row[1], self.path, name)  # a damaged study is found before training
             if row[0] is None:
                 return "legacy"
-            if _json_cell(row[0], self.path, name) != json.loads(ident):
+            if json_cell(row[0], self.path, name) != json.loads(ident):
                 if self._finished_count(name):
                     raise ReglabError(_different(self.path, name))
                 self._replace_spec(name, text, ident, device)  # only failed runs: start over
@@ -378,7 +337,7 @@ class Store:
             If another program holds the lock for longer than ``lock_wait``; nothing
             is written then, so the caller may try again.
         """
-        values = [_finite(getattr(run, f)) for f in _RUN_FIELDS]
+        values = [_finite(getattr(run, f)) for f in RUN_FIELDS]
         with self._transaction():
             if owner is not None:
                 row = self._db.execute(
@@ -390,7 +349,7 @@ class Store:
                     return False
             self._db.execute("DELETE FROM runs WHERE key = ?", (run.key,))
             self._db.execute(
-                f"INSERT INTO runs VALUES ({', '.join('?' * (7 + len(_RUN_FIELDS)))})",
+                f"INSERT INTO runs VALUES ({', '.join('?' * (7 + len(RUN_FIELDS)))})",
                 (run.key, study, position, run.variant, run.seed, run.fold, run.repeat, *values),
             )
             self._db.executemany(
@@ -406,64 +365,6 @@ class Store:
             )
             self._db.execute("DELETE FROM claims WHERE key = ?", (run.key,))
         return True
-
-    def study_names(self) -> list[str]:
-        """Every study in the store, oldest first."""
-        rows = self._db.execute("SELECT name FROM studies ORDER BY created, name")
-        return [name for (name,) in rows]
-
-    def load(self, name: str) -> StudyRecord:
-        """Read one study with all its runs, epochs and histograms.
-
-        Raises
-        ------
-        ReglabError
-            If the store has no study of that name (the ones it has are listed).
-        """
-        row = self._db.execute(
-            "SELECT name, spec, created, dataset, device, reglab_version, torch_version "
-            "FROM studies WHERE name = ?",
-            (name,),
-        ).fetchone()
-        if row is None:
-            known = ", ".join(repr(n) for n in self.study_names()) or "none"
-            raise ReglabError(f"Unknown study {name!r} in the store {self.path}: it holds {known}.")
-        runs = [self._run(values) for values in self._db.execute(
-            f"SELECT key, variant, seed, fold, repeat, {', '.join(_RUN_FIELDS)} FROM runs "
-            "WHERE study = ? ORDER BY position, key", (name,)
-        ).fetchall()]  # fmt: skip
-        return StudyRecord(row[0], _json_cell(row[1], self.path, name), *row[2:], runs=runs)
-
-    def _run(self, values: tuple) -> RunRecord:
-        fields = dict(
-            zip(("key", "variant", "seed", "fold", "repeat", *_RUN_FIELDS), values, strict=True)
-        )
-        key = fields["key"]
-        fields.pop("started")
-        fields.pop("finished")
-        columns = ", ".join(EPOCH_COLUMNS)
-        history = []
-        for epoch, *numbers, extra in self._db.execute(
-            f"SELECT epoch, {columns}, extra FROM epochs WHERE run = ? ORDER BY epoch", (key,)
-        ):
-            row = {"epoch": float(epoch)}
-            for column, number in zip(EPOCH_COLUMNS, numbers, strict=True):
-                if number is not None:
-                    row[column] = float(number)
-            row.update(_json_cell(extra, self.path, key) if extra else {})
-            history.append(row)
-        histograms = [
-            WeightHistogram(layer, epoch, json.loads(edges), json.loads(counts))
-            for layer, epoch, edges, counts in self._db.execute(
-                "SELECT layer, epoch, edges, counts FROM histograms WHERE run = ? "
-                "ORDER BY layer, epoch = 'last'",
-                (key,),
-            )
-        ]
-        for name in ("best_epoch", "stopped_epoch", "epochs_run"):
-            fields[name] = fields[name] or 0
-        fields["metric"] = fields["metric"] or ""
-        return RunRecord(**fields, history=history, histograms=histograms)
 
 
 def load_study(store_path: str | Path, name: str) -> StudyRecord:
@@ -531,17 +432,6 @@ def _different(path: Path, name: str) -> str:
         f"The store {path} already holds a study named '{name}' with a different spec and "
         "finished runs; give the changed spec a new `name`, or use another --store."
     )
-
-
-def _json_cell(text: str, path: Path, where: str):
-    """A JSON cell of the store, or one line saying the store is damaged there."""
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError) as error:
-        raise ReglabError(
-            f"The store {path} is damaged: the stored JSON of '{where}' does not parse "
-            f"({error}); restore the file from a copy or use another --store."
-        ) from None
 
 
 def _finite(value):
