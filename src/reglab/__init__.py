@@ -15,6 +15,7 @@ from reglab._version import __version__
 
 # Each public name and the module that defines it. Imported on first use (PEP 562), so
 # that `reglab --version`, `reglab --help` and a Ctrl-C at start-up do not wait for torch.
+_LAYERS = ("cli", "data", "errors", "nn", "report", "study", "train", "validate")
 _EXPORTS = {
     "Augment": "reglab.data",
     "Dataset": "reglab.data",
@@ -92,6 +93,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
+    if name in _LAYERS:  # `import reglab; reglab.data...` as when everything was eager
+        return importlib.import_module(f"reglab.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'reglab' has no attribute {name!r}")
