@@ -191,6 +191,7 @@ def test_a_store_locked_for_a_while_keeps_the_finished_runs_and_writes_them(fold
     _check(folder / "s.db", reference)
 
 
+@pytest.mark.slow
 def test_a_store_locked_too_long_is_one_line_and_the_rerun_completes(folder, reference):
     env = {"REGLAB_LOCK_WAIT": "0.5", "REGLAB_LEASE_SECONDS": "2"}
     runner = _start(folder, env=env, cli=True)
