@@ -34,3 +34,18 @@ def test_every_public_callable_has_a_numpydoc_docstring_with_an_example():
         doc = inspect.getdoc(value) or ""
         assert doc.strip(), f"{name} has no docstring"
         assert "Examples" in doc or "Example" in doc, f"{name} has no example"
+
+
+def test_importing_reglab_and_its_cli_waits_for_no_heavy_library():
+    # Ctrl-C during start-up is one line only if the libraries load inside `main`'s try.
+    import subprocess
+    import sys
+
+    code = "import sys, reglab, reglab.cli; print(sorted({'torch', 'numpy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_layers_stay_reachable_as_attributes():
+    assert reglab.data.load_dataset is reglab.load_dataset
+    assert callable(reglab.study.run_study)

@@ -1,7 +1,9 @@
 """The `reglab` command line: parses arguments and calls library functions, nothing more.
 
 Every user mistake surfaces as a :class:`reglab.errors.ReglabError`; here it becomes one
-line on stderr and exit status 2, never a traceback. Ctrl-C stays Ctrl-C (exit 130).
+line on stderr and exit status 2, never a traceback (argparse's own complaints too).
+Ctrl-C stays Ctrl-C (exit 130, one line), also while the libraries are still importing:
+only the standard library is imported before :func:`main` starts its ``try``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,16 @@ from reglab.errors import ReglabError
 DEFAULT_STORE = "reglab.db"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in reglab's one-line format (usage stays in --help)."""
+
+    def error(self, message: str):
+        print(f"reglab: error: {self.prog}: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        sys.exit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reglab",
         description="Train neural networks and study what regularization does to overfitting.",
     )
@@ -60,16 +70,47 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--executor", default="local", choices=["local"])
     parser.add_argument("--tensorboard", default=None, metavar="DIR", help="also log to DIR")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--trust-data",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="skip the published checksum of this data file (one you made or vouch for); "
+        "repeatable. Pickled arrays are read by the restricted reader either way",
+    )
+
+
+def _given(value: str | None, flag: str) -> str | None:
+    if value is not None and not value.strip():
+        raise ReglabError(f"Invalid value for `{flag}`: expected a path. Received: {value!r}.")
+    return value
 
 
 def _run_and_report(args: argparse.Namespace, spec, store: Path, output) -> int:
     from reglab.report import export_tensorboard, write_report
-    from reglab.study import run_study
+    from reglab.report.outputs import check_log_dir, check_output_file, report_path
+    from reglab.study import load_spec, run_study
 
+    spec = load_spec(spec) if isinstance(spec, Path) else spec
+    for file in args.trust_data:
+        if not Path(file).is_file():
+            raise ReglabError(
+                f"Invalid value for `--trust-data`: {file!r} is not a file; give the path of "
+                "a data file you vouch for (`reglab datasets` shows where each was found)."
+            )
+    # Everything written after training is checked before it starts.
+    check_output_file(report_path(spec.name, output))
+    if args.tensorboard is not None:
+        check_log_dir(args.tensorboard)
     outcome = run_study(
-        spec, store=store, device=args.device, executor=args.executor, progress=not args.quiet
-    )
+        spec, store=store, device=args.device, executor=args.executor,
+        progress=not args.quiet, trusted=list(args.trust_data) or False,
+    )  # fmt: skip
     path = write_report(store, outcome.study, output)
+    print(
+        f"runs:   {outcome.trained} trained now, {outcome.skipped} stored already or by "
+        f"another runner, {outcome.diverged} diverged, {outcome.failed} failed"
+    )
     print(f"store:  {store}")
     print(f"report: {path}")
     if args.tensorboard:
@@ -87,20 +128,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "runs":
         from reglab.study import print_runs
 
-        print_runs(Path(args.store), args.study)
+        print_runs(Path(_given(args.store, "--store")), args.study)
         return 0
     if args.command == "report":
         from reglab.report import write_report
 
-        print(write_report(Path(args.store), args.study, args.output))
+        output = _given(args.output, "-o")
+        print(write_report(Path(_given(args.store, "--store")), args.study, output))
         return 0
     if args.command == "run":
-        return _run_and_report(args, args.spec, Path(args.store), args.output)
+        store, output = _given(args.store, "--store"), _given(args.output, "-o")
+        return _run_and_report(args, args.spec, Path(store), output)
     if args.command == "demo":
         from reglab.study import demo_spec
 
-        out = Path(args.out)
-        store = Path(args.store) if args.store else out / "reglab.db"
+        out = Path(_given(args.out, "--out"))
+        store = Path(_given(args.store, "--store") or out / "reglab.db")
         spec = demo_spec(args.dataset)
         return _run_and_report(args, spec, store, out / f"{spec.name}.html")
     return 2
@@ -108,12 +151,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``reglab`` console script; returns the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
     try:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
         return _dispatch(args)
     except ReglabError as error:
         print(f"reglab: error: {error}", file=sys.stderr)

@@ -81,7 +81,8 @@ def test_option_the_dataset_does_not_have_is_refused():
             "mnist",
             {"trusted": "yes"},
             ReglabTypeError,
-            r"`trusted`.*expected True or False. Received: trusted='yes'",
+            r"`trusted` of load_dataset: expected True, False, or a list of the data files "
+            r"you vouch for. Received: trusted='yes'",
         ),
     ],
 )

@@ -68,7 +68,7 @@ def test_planted_pickle_is_refused_and_its_code_never_runs(files, tmp_path):
     with pytest.raises(
         DataError,
         match=r"refused to unpickle array 'x_train' \(refused to load "
-        r"`posix.system`\).*pass trusted=True",
+        r"`posix.system`\).*may be malicious: delete it and fetch the published one",
     ):
         read_npz(path, ["x_train", "y_train", "x_test", "y_test"])
     assert not marker.exists()

@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from reglab.cli import main
 from reglab.errors import ReglabError
 from reglab.study import load_spec, load_study, parse_spec, print_runs, run_study
 from reglab.study import runner as runner_module
@@ -26,7 +27,7 @@ def test_a_study_trains_every_run_and_stores_it(write_spec, tmp_path, capsys):
         assert {h.epoch for h in run.histograms} == {"first", "last"}
     assert [r.history[-1]["penalty"] > 0.0 for r in study.runs] == [False, False, True, True]
     out = capsys.readouterr().out
-    assert "baseline" in out and "± " in out
+    assert "baseline" in out and "±" in out
 
 
 def test_a_rerun_trains_nothing_and_writes_nothing(write_spec, tmp_path):
@@ -144,3 +145,36 @@ def test_the_demo_spec_is_valid():
     assert spec == load_spec(demo_path("digits"))
     assert len(spec.variants) == 7 and spec.seeds == [0, 1, 2]
     assert demo_spec("fashion_mnist").dataset.name == "fashion_mnist"
+
+
+def test_failed_runs_show_their_own_reason_in_the_terminal(tmp_path, monkeypatch, capsys):
+    def broken(population, data, **kw):
+        raise RuntimeError("the monitor 'val_acc' is not in the logs (injected)")
+
+    monkeypatch.setattr(runner_module, "train_population", broken)
+    spec = parse_spec({"name": "f", "dataset": "iris", "epochs": 1, "seeds": [0, 1],
+                       "variants": {"es": {}}})  # fmt: skip
+    run_study(spec, store=tmp_path / "s.db", progress=False)
+    out = capsys.readouterr().out
+    assert (
+        "failed: 2 runs of variant 'es': RuntimeError: the monitor 'val_acc' is not in the "
+        "logs (injected)"
+    ) in out.replace("\n", "")
+
+
+def test_a_read_only_store_serves_the_commands_that_only_read(tmp_path, capsys):
+    spec = parse_spec({"name": "ro", "dataset": "iris", "epochs": 1, "variants": {"a": {}}})
+    folder = tmp_path / "shelf"
+    run_study(spec, store=folder / "s.db", progress=False)
+    before = (folder / "s.db").read_bytes()
+    (folder / "s.db").chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        assert main(["runs", "--store", str(folder / "s.db")]) == 0
+        assert main(["runs", "ro", "--store", str(folder / "s.db")]) == 0
+        out = tmp_path / "r.html"
+        assert main(["report", "ro", "--store", str(folder / "s.db"), "-o", str(out)]) == 0
+        assert out.is_file() and (folder / "s.db").read_bytes() == before
+    finally:
+        folder.chmod(0o755)
+    assert capsys.readouterr().err == ""

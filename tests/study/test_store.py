@@ -2,11 +2,12 @@
 
 import math
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from reglab.errors import ReglabError
-from reglab.study import Store, list_studies, load_study
+from reglab.study import Store, list_studies, load_study, store_checks
 from reglab.study.records import WeightHistogram
 from reglab.study.store import SCHEMA_VERSION, RunResult
 
@@ -132,18 +133,20 @@ def test_a_newer_schema_is_refused_and_the_file_left_untouched(tmp_path):
     before = path.read_bytes()
     with pytest.raises(
         ReglabError,
-        match=r"schema version 2, newer than this reglab "
-        r"understands \(1\).*not changed\.$",
+        match=rf"schema version {SCHEMA_VERSION + 1}, newer than this reglab "
+        rf"understands \({SCHEMA_VERSION}\).*not changed\.$",
     ):
         Store(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
 
 
-def test_an_unwritable_store_path_is_one_line(tmp_path):
+def test_a_store_under_a_file_names_the_file(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(ReglabError, match=r"^Cannot write the store .*file/s\.db: .*\.$"):
+    with pytest.raises(
+        ReglabError, match=r"^Cannot create the store .*file/s\.db: .*/file is a file, not a folder"
+    ):
         Store(blocker / "s.db")
 
 
@@ -169,17 +172,68 @@ def test_a_missing_store_is_one_line(tmp_path):
         list_studies(tmp_path / "none.db")
 
 
-def test_the_same_name_with_another_spec_is_refused(tmp_path):
-    with (
-        _store(tmp_path / "s.db") as store,
-        pytest.raises(ReglabError, match=r"already holds a study named 's' with a different spec"),
-    ):
-        store.begin_study(
-            "s", {"name": "s", "epochs": 3}, dataset="iris", device="cpu", versions=("0.1", "2.4")
+def test_the_same_name_with_another_spec_is_refused_once_runs_finished(tmp_path):
+    with _store(tmp_path / "s.db") as store:
+        store.write_run("s", 0, _result())
+        with pytest.raises(
+            ReglabError,
+            match=r"already holds a study named 's' with a different spec and finished runs; "
+            r"give the changed spec a new `name`",
+        ):
+            store.begin_study(
+                "s", {"name": "s", "epochs": 3}, dataset="iris", device="cpu", versions=("0", "2")
+            )
+
+
+def test_a_study_whose_runs_all_failed_takes_the_corrected_spec(tmp_path):
+    with _store(tmp_path / "s.db") as store:
+        store.write_run("s", 0, _result(status="failed", error="bad monitor"))
+        state = store.begin_study(
+            "s", {"name": "s", "epochs": 3}, dataset="iris", device="cpu", versions=("0", "2")
         )
+        assert state == "new"
+    study = load_study(tmp_path / "s.db", "s")
+    assert study.spec == {"name": "s", "epochs": 3} and study.runs == []
 
 
 def test_list_studies_names_every_study(tmp_path):
     with _store(tmp_path / "s.db") as store:
         store.begin_study("t", {"name": "t"}, dataset="wine", device="cpu", versions=("0.1", "2.4"))
     assert list_studies(tmp_path / "s.db") == ["s", "t"]
+
+
+def test_a_read_only_store_file_is_named_as_such(tmp_path, monkeypatch):
+    _store(tmp_path / "s.db").close()
+    monkeypatch.setattr(store_checks.os, "access", lambda path, mode: Path(path).is_dir())
+    with pytest.raises(
+        ReglabError,
+        match=r"^Cannot write the store .*s\.db: the file is read-only; make it writable "
+        r"\(chmod u\+w\) or choose another --store\.$",
+    ):
+        Store(tmp_path / "s.db")
+    assert load_study(tmp_path / "s.db", "s").name == "s"  # reading needs no write access
+
+
+def test_a_store_in_a_read_only_folder_is_named_as_such(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_checks.os, "access", lambda path, mode: False)
+    with pytest.raises(
+        ReglabError,
+        match=r"^Cannot write the store .*new\.db: the folder .* is not writable \(SQLite keeps "
+        r"its journal beside the store\); choose another --store\.$",
+    ):
+        Store(tmp_path / "new.db")
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_reading_falls_back_to_immutable_where_read_only_mode_cannot_open(tmp_path, monkeypatch):
+    with _store(tmp_path / "s.db") as store:
+        store.write_run("s", 0, _result())
+    real = sqlite3.connect
+
+    def no_wal_index(target, *args, **kwargs):  # a read-only folder: no -shm can be made
+        if "mode=ro" in str(target):
+            raise sqlite3.OperationalError("unable to open database file")
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(store_checks.sqlite3, "connect", no_wal_index)
+    assert [r.key for r in load_study(tmp_path / "s.db", "s").runs] == ["k1"]

@@ -146,7 +146,6 @@ _TEXT_OPTIONS = {
     "start_char": 1,
     "oov_char": 2,
     "index_from": 3,
-    "trusted": False,
 }
 _SKLEARN_OPTIONS = {"test_split": 0.25, "seed": 0}
 
@@ -177,7 +176,7 @@ KNOWN_DATASETS: dict[str, DatasetInfo] = {
             10000,
             (28, 28),
             (_MNIST_IDX, _keras_npz("mnist.npz")),
-            {"trusted": False},
+            {},
         ),
         DatasetInfo(
             "fashion_mnist",
@@ -188,7 +187,7 @@ KNOWN_DATASETS: dict[str, DatasetInfo] = {
             10000,
             (28, 28),
             (_FASHION_IDX,),
-            {"trusted": False},
+            {},
         ),
         DatasetInfo(
             "imdb",
@@ -225,7 +224,7 @@ KNOWN_DATASETS: dict[str, DatasetInfo] = {
                 Layout("csv", (DataFile("BostonHousing.csv"),)),
                 Layout("csv", (DataFile("housing.csv"),)),
             ),
-            {"test_split": 0.2, "seed": 113, "trusted": False},
+            {"test_split": 0.2, "seed": 113},
         ),
         _sklearn(
             "digits",

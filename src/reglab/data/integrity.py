@@ -93,5 +93,6 @@ def check_digest(path: Path, expected: str, found: str, *, what: str = "SHA-256"
         raise DataError(
             f"Checksum mismatch for {path}: expected {what} {expected}, found {found}. "
             "The file is corrupt, truncated or not the published one: delete it so reglab "
-            "can fetch it again, or pass trusted=True if you made it yourself and trust it."
+            "can fetch it again, or, if you made it yourself and trust it, pass "
+            "`reglab run --trust-data FILE` (or trusted=... to load_dataset)."
         )

@@ -14,12 +14,13 @@ from reglab.data.formats.sklearn_sets import load_sklearn
 from reglab.data.options import dataset_info, resolve_options
 from reglab.data.readers import read_layout, verify
 from reglab.data.tasks import infer_task
+from reglab.data.trust import trust_from
 from reglab.errors import DataError, ReglabError, did_you_mean
 
 __all__ = ["get_word_index", "load_dataset"]
 
 
-def load_dataset(name: str, **options) -> Dataset:
+def load_dataset(name: str, *, trusted: bool | Path | list = False, **options) -> Dataset:
     """Load a dataset by name, finding its files (or downloading them once) and checking them.
 
     Parameters
@@ -31,8 +32,12 @@ def load_dataset(name: str, **options) -> Dataset:
         Keras' options where the dataset has them: ``num_words``, ``skip_top``,
         ``maxlen``, ``start_char``, ``oov_char``, ``index_from``, ``seed`` (imdb,
         reuters), ``test_split`` (reuters, boston_housing, and the split of
-        scikit-learn's sets, 0.25 by default), ``trusted`` (skip the checksum and allow
-        pickles: only for a file you made or vouch for).
+        scikit-learn's sets, 0.25 by default).
+    trusted : bool, pathlib.Path or list of paths, default False
+        Skip the published checksum of every file (``True``) or of the files listed:
+        only for files you made or vouch for. Pickled arrays are read by the restricted
+        unpickler either way (plain numeric lists and arrays only), so trusting a file
+        never lets it run code. A study spec cannot say this (``reglab run --trust-data``).
 
     Returns
     -------
@@ -53,6 +58,7 @@ def load_dataset(name: str, **options) -> Dataset:
     (89, 89, 3)
     """
     info = dataset_info(name)
+    trust = trust_from(trusted)
     opts = resolve_options(info, options)
     if info.embedded:
         x_train, y_train, x_test, y_test, _ = load_sklearn(
@@ -61,7 +67,7 @@ def load_dataset(name: str, **options) -> Dataset:
         source = "scikit-learn"
     else:
         layout, paths = _find(info)
-        x_train, y_train, x_test, y_test = read_layout(info.name, layout, paths, opts)
+        x_train, y_train, x_test, y_test = read_layout(info.name, layout, paths, opts, trust)
         folders = {p.parent for p in paths.values()}
         source = str(folders.pop()) if len(folders) == 1 else ", ".join(map(str, paths.values()))
     task = infer_task(np.concatenate([np.asarray(y_train), np.asarray(y_test)]))

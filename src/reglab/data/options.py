@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from reglab.data.catalog import KNOWN_DATASETS, DatasetInfo
-from reglab.errors import (
-    ReglabError,
-    ReglabTypeError,
-    check_int,
-    check_number,
-    did_you_mean,
-    invalid,
-)
+from reglab.errors import ReglabError, check_int, check_number, did_you_mean, invalid
 
 __all__ = ["dataset_info", "resolve_options"]
 
 # Options that may be None to switch a step off, as in Keras.
 _OPTIONAL_INTS = {"num_words": 1, "maxlen": 1, "start_char": 0, "oov_char": 0}
 _INTS = {"skip_top": 0, "index_from": 0, "seed": 0}
+_MAX_SEED = 2**32 - 1  # NumPy's RandomState, which Keras' shuffles use
 
 
 def dataset_info(name: object) -> DatasetInfo:
@@ -102,14 +96,13 @@ def _checked(key: str, value: object, owner: str, *, embedded: bool) -> object:
             None if value is None else check_int(key, value, owner=owner, low=_OPTIONAL_INTS[key])
         )
     if key in _INTS:
-        return check_int(key, value, owner=owner, low=_INTS[key])
+        number = check_int(key, value, owner=owner, low=_INTS[key])
+        if key == "seed" and number > _MAX_SEED:
+            raise ReglabError(invalid(key, f"an int in [0, {_MAX_SEED}]", value, owner=owner))
+        return number
     if key == "test_split":
         # Keras allows 0 (everything trains); a scikit-learn split needs both parts.
         return check_number(
             key, value, owner=owner, low=0.0, high=1.0, high_open=True, low_open=embedded
         )
-    if key == "trusted":
-        if not isinstance(value, bool):
-            raise ReglabTypeError(invalid(key, "True or False", value, owner=owner))
-        return value
     raise AssertionError(f"option {key} has no check")  # a catalog entry without a checker

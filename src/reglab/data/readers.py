@@ -1,8 +1,9 @@
 """Turning the files of a found layout into train/test arrays, checksums checked first.
 
-A file with a published checksum must match it before it is read, unless the user says
-it is trusted (their own copy, a subset). IDX files are checked on their decompressed
-bytes, so a distribution's re-gzipped copy passes while a corrupt one does not.
+A file with a published checksum must match it before it is read, unless the person
+running reglab vouches for it (:mod:`reglab.data.trust`: their own copy, a subset). IDX
+files are checked on their decompressed bytes, so a distribution's re-gzipped copy passes
+while a corrupt one does not.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from reglab.data.formats.idx import check_pair, parse_idx, read_bytes
 from reglab.data.formats.npz import KERAS_NPZ_KEYS, read_npz
 from reglab.data.integrity import check_digest, digest
 from reglab.data.keras_text import prepare_imdb, prepare_reuters
+from reglab.data.trust import Trust
 
 __all__ = ["keras_split", "read_layout", "verify"]
 
+NO_TRUST = Trust()
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -66,7 +69,9 @@ def keras_split(x: np.ndarray, y: np.ndarray, test_split: float, seed: int) -> A
     return x[:n], y[:n], x[n:], y[n:]
 
 
-def read_layout(name: str, layout: Layout, paths: dict[str, Path], options: dict) -> Arrays:
+def read_layout(
+    name: str, layout: Layout, paths: dict[str, Path], options: dict, trust: Trust = NO_TRUST
+) -> Arrays:
     """Read dataset ``name`` stored as ``layout`` at ``paths`` with its options.
 
     Parameters
@@ -79,6 +84,8 @@ def read_layout(name: str, layout: Layout, paths: dict[str, Path], options: dict
         Where each file of the layout is, by file name.
     options : dict
         The resolved options of :func:`reglab.data.load_dataset`.
+    trust : Trust, default Trust()
+        The files whose checksum check is skipped (none by default).
 
     Returns
     -------
@@ -88,19 +95,18 @@ def read_layout(name: str, layout: Layout, paths: dict[str, Path], options: dict
     Raises
     ------
     DataError
-        For a checksum mismatch (unless ``trusted``) or a malformed file.
+        For a checksum mismatch (unless the file is trusted) or a malformed file.
     """
-    trusted = bool(options.get("trusted", False))
     if layout.format == "idx":
-        return _read_idx_set(layout, paths, trusted)
+        return _read_idx_set(layout, paths, trust)
     if layout.format == "csv":
         x, y = read_boston_csv(paths[layout.files[0].name])
         return keras_split(x, y, options["test_split"], options["seed"])
     file = layout.files[0]
     path = paths[file.name]
-    if not trusted:
+    if not trust.covers(path):
         verify(file, path)
-    arrays = read_npz(path, KERAS_NPZ_KEYS[file.name], trusted=trusted)
+    arrays = read_npz(path, KERAS_NPZ_KEYS[file.name])
     text = {
         k: options[k]
         for k in ("num_words", "skip_top", "maxlen", "seed", "start_char", "oov_char", "index_from")
@@ -117,12 +123,12 @@ def read_layout(name: str, layout: Layout, paths: dict[str, Path], options: dict
     return arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"]
 
 
-def _read_idx_set(layout: Layout, paths: dict[str, Path], trusted: bool) -> Arrays:
+def _read_idx_set(layout: Layout, paths: dict[str, Path], trust: Trust) -> Arrays:
     loaded = {}
     for file in layout.files:
         path = paths[file.name]
         data = read_bytes(path)
-        if not trusted:
+        if not trust.covers(path):
             verify(file, path, content=data)
         ndim = 3 if "images" in file.name else 1
         loaded[file.name] = parse_idx(data, str(path), dtype=np.dtype(np.uint8), ndim=ndim)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-import re
 from pathlib import Path
 
 import jinja2
@@ -22,6 +21,7 @@ from matplotlib.figure import Figure
 from reglab.errors import ReglabError
 from reglab.report.figures import kfold_validation_curve, learning_curves, weight_histograms
 from reglab.report.loading import open_study
+from reglab.report.outputs import check_output_file, report_path
 from reglab.report.retrospective import retrospective_summaries
 from reglab.report.summary import finished_runs, run_best_epoch, summarize_variants
 from reglab.report.units import MetricUnits, group_by_variant, metric_units
@@ -67,9 +67,13 @@ def write_report(store_path: str | Path, study: str, output: str | Path | None =
     reglab.errors.ReglabError: No store at 'no-such-store.db': the file does not exist. ...
     """
     record = open_study(store_path, study)
-    path = Path(output) if output is not None else Path(f"{_file_name(study)}.html")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(record), encoding="utf-8")
+    path = check_output_file(report_path(study, output))
+    html = render_report(record)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as error:
+        raise ReglabError(f"Cannot write the report {path}: {error.strerror or error}.") from None
     return path
 
 
@@ -318,8 +322,3 @@ def _mean(values) -> float | None:
 
 def _run_key(run) -> tuple:
     return (run.seed, run.fold, getattr(run, "repeat", 0))
-
-
-def _file_name(study: str) -> str:
-    # A study name is user text: keep it readable, but never a path.
-    return re.sub(r"[^\w.-]+", "_", study).strip("._") or "study"

@@ -19,6 +19,7 @@ import numpy as np
 
 from reglab.errors import ReglabError
 from reglab.report.loading import open_study
+from reglab.report.outputs import check_log_dir
 from reglab.report.units import group_by_variant
 
 __all__ = ["export_tensorboard"]
@@ -60,6 +61,7 @@ def export_tensorboard(store_path: str | Path, study: str, directory: str | Path
     reglab.errors.ReglabError: No store at 'no-such-store.db': the file does not exist. ...
     """
     record = open_study(store_path, study)
+    check_log_dir(directory)
     writer_class = _summary_writer()
     root = Path(directory) / _safe(record.name)
     folders = []

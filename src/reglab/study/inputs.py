@@ -58,13 +58,15 @@ class StudyData:
         return int(np.prod(self.sample_shape))
 
 
-def prepare_data(spec: Spec) -> StudyData:
+def prepare_data(spec: Spec, *, trusted: bool | list = False) -> StudyData:
     """Load the spec's dataset and prepare its inputs.
 
     Parameters
     ----------
     spec : Spec
         The study; its ``dataset`` and ``train_size`` are used.
+    trusted : bool or list of paths, default False
+        The data files whose checksum is skipped (:func:`reglab.data.load_dataset`).
 
     Returns
     -------
@@ -84,7 +86,7 @@ def prepare_data(spec: Spec) -> StudyData:
     >>> data.x_train.shape, data.x_train.dtype, data.standardize
     ((30, 4), dtype('float32'), True)
     """
-    data = load_dataset(spec.dataset.name, **spec.dataset.options)
+    data = load_dataset(spec.dataset.name, trusted=trusted, **spec.dataset.options)
     rows = slice(None) if spec.train_size is None else slice(0, spec.train_size)
     image_shape = None
     if data.input_kind == "images":

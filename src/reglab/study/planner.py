@@ -1,8 +1,9 @@
 """From a spec to the runs it asks for, grouped into populations that train together.
 
-A run is one (variant, seed, repeat, fold). Its key is the sha256 of its resolved
-settings as canonical JSON, so the same spec gives the same keys in any process and on
-any machine, and a rerun recognises what the store already holds. Runs that share the
+A run is one (variant, seed, repeat, fold). Its key is the sha256 of what its spec says
+(:mod:`reglab.study.identity`) as canonical JSON, so the same spec gives the same keys in
+any process, on any machine and in later reglab versions, and a rerun recognises what the
+store already holds. Runs that share the
 architecture and the training shape (every setting in :data:`SHAPE_FIELDS`) train as one
 population: one batched forward/backward per step for all of them. Everything else
 (seed, fold, dropout, DropConnect, penalty, learning rate, early stopping) may differ
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reglab.study.identity import legacy_v1_identity, run_identity
 from reglab.study.models import layers_structure
 from reglab.study.settings import RunSettings
 from reglab.study.spec import Spec
@@ -31,6 +33,7 @@ __all__ = [
     "PlannedRun",
     "Population",
     "default_memory_budget",
+    "machine_memory",
     "member_bytes",
     "plan_study",
     "run_key",
@@ -72,6 +75,7 @@ class PlannedRun:
     settings: RunSettings
     train_index: np.ndarray | None = None
     validation_index: np.ndarray | None = None
+    legacy_key: str = ""  # its key in a schema-1 store (every default hashed)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,11 +174,22 @@ def default_memory_budget() -> int:
     True
     """
     cap = 2 * 1024**3
+    total = machine_memory()
+    return cap if total is None else max(1, min(cap, total // 4))
+
+
+def machine_memory() -> int | None:
+    """This machine's physical memory in bytes, or None where the OS does not say.
+
+    Examples
+    --------
+    >>> (machine_memory() or 1) > 0
+    True
+    """
     try:
-        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (AttributeError, ValueError, OSError):  # not every OS has these names
-        return cap
-    return max(1, min(cap, total // 4))
+        return None
 
 
 def plan_study(
@@ -230,29 +245,21 @@ def plan_study(
         settings = spec.resolve(variant)
         for seed in spec.seeds:
             for fold in splits:
-                identity = {
-                    "study": spec.name,
-                    "variant": variant,
-                    "dataset": spec.dataset.model_dump(mode="json"),
-                    "train_size": spec.train_size,
-                    "label_noise": spec.label_noise,
-                    "validation": spec.validation.model_dump(mode="json"),
-                    "settings": settings.to_json(),
-                    "seed": seed,
-                    "fold": 0 if fold is None else fold.fold,
-                    "repeat": 0 if fold is None else fold.repeat,
-                }
+                where = (0, 0) if fold is None else (fold.fold, fold.repeat)
                 runs.append(
                     PlannedRun(
-                        key=run_key(identity),
+                        key=run_key(run_identity(spec, variant, seed, *where)),
                         variant=variant,
                         seed=seed,
-                        fold=identity["fold"],
-                        repeat=identity["repeat"],
+                        fold=where[0],
+                        repeat=where[1],
                         position=len(runs),
                         settings=settings,
                         train_index=None if fold is None else fold.train,
                         validation_index=None if fold is None else fold.validation,
+                        legacy_key=run_key(
+                            legacy_v1_identity(spec, variant, settings, seed, *where)
+                        ),
                     )
                 )
     populations = group_runs(runs, spec, n_features, n_outputs, budget, input_shape)

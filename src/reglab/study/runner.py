@@ -1,13 +1,18 @@
 """Running a study: plan it, train what the store does not hold yet, write each run.
 
-The driver (this process) alone writes the store, one transaction per finished run, so
-a study interrupted at any moment (Ctrl-C, ``kill -9``) is completed by running the same
-command again: runs already ``done`` or ``diverged`` are skipped, ``failed`` ones retried.
+Drivers (the runner processes) alone write the store, one transaction per finished run,
+so a study interrupted at any moment (Ctrl-C, ``kill -9``) is completed by running the
+same command again: runs already ``done`` or ``diverged`` are skipped, ``failed`` ones
+retried. Runs are claimed before they train, so concurrent runners split the work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sqlite3
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +28,16 @@ from rich.progress import (
 )
 
 from reglab._version import __version__
-from reglab.errors import check_choice
+from reglab.errors import ReglabError, check_choice
+from reglab.study.claims import LeaseRenewer, claim_runs, lease_seconds, new_owner, release
 from reglab.study.executors import make_executor, train_population
+from reglab.study.identity import spec_identity
 from reglab.study.inputs import StudyData, prepare_data
-from reglab.study.planner import Population, plan_study
+from reglab.study.planner import Plan, Population, machine_memory, member_bytes, plan_study
 from reglab.study.spec import Spec, load_spec
-from reglab.study.store import RunResult, Store, now
-from reglab.study.tables import summary_table
+from reglab.study.store import RunResult, Store, StoreLocked, now
+from reglab.study.store_checks import is_locked, locked_message
+from reglab.study.tables import print_failures, summary_table
 from reglab.train.setup import resolve_device
 
 __all__ = ["StudyOutcome", "run_study"]
@@ -70,8 +78,14 @@ def run_study(
     tensorboard: str | Path | None = None,
     progress: bool = True,
     memory_budget: int | None = None,
+    trusted: bool | list = False,
 ) -> StudyOutcome:
     """Train every run of a study that the store does not hold yet, then print its summary.
+
+    Each population's runs are claimed in the store before they train (leases that
+    expire when a runner dies), so several runners on one store split the work, each run
+    is trained once, and a killed runner's runs are taken over. A runner whose own work
+    is done waits for the runs others hold, so its summary is the whole study's.
 
     Parameters
     ----------
@@ -88,6 +102,9 @@ def run_study(
         Show progress bars (overall and per population).
     memory_budget : int, optional
         Bytes a population may use; see :func:`reglab.study.planner.default_memory_budget`.
+    trusted : bool or list of paths, default False
+        Data files whose checksum is skipped (``reglab run --trust-data FILE``); see
+        :func:`reglab.data.load_dataset`. Never part of the spec.
 
     Returns
     -------
@@ -96,7 +113,8 @@ def run_study(
     Raises
     ------
     ReglabError
-        For a bad spec, dataset, store or argument (nothing stored is lost).
+        For a bad spec, dataset, store or argument, found before anything trains
+        (nothing stored is lost), or a store locked for longer than reglab waits.
 
     Examples
     --------
@@ -117,47 +135,179 @@ def run_study(
     pool = make_executor(executor)
     device = check_choice("device", device, ["auto", "cpu", "cuda"])
     resolved = resolve_device(device)
-    data = prepare_data(spec)
-    plan = plan_study(
-        spec,
-        n_train=data.n_train,
-        n_features=data.n_features,
-        n_outputs=data.task.n_outputs,
-        y_train=data.y_train,
-        input_shape=data.sample_shape,
-        memory_budget=memory_budget,
-    )
     console = Console()
-    counts = {"done": 0, "diverged": 0, "failed": 0}
-    with Store(store) as db:
-        db.begin_study(
-            spec.name, spec.to_json(), dataset=spec.dataset.name, device=str(resolved),
-            versions=(__version__, torch.__version__),
-        )  # fmt: skip
-        finished = db.finished_keys(spec.name)
-        todo = [Population([r for r in p.runs if r.key not in finished]) for p in plan.populations]
-        todo = [p for p in todo if p.runs]
-        with _Bars(console, todo, enabled=progress) as bars:
+    with Store(store) as db:  # its path and schema are checked before the data loads
+        data = prepare_data(spec, trusted=trusted)
+        plan = plan_study(
+            spec,
+            n_train=data.n_train,
+            n_features=data.n_features,
+            n_outputs=data.task.n_outputs,
+            y_train=data.y_train,
+            input_shape=data.sample_shape,
+            memory_budget=memory_budget,
+        )
+        check_memory(spec, plan, data.n_features, data.task.n_outputs, data.sample_shape)
+        _begin(db, spec, plan, str(resolved))
+        work = _Work(db, spec.name, lease_seconds(), console)
+        stored = db.finished_keys(spec.name)
+        todo = [r for r in plan.runs if r.key not in stored]
+        with (
+            LeaseRenewer(db.path, work.owner, lease=work.lease),
+            _Bars(console, len(todo), enabled=progress) as bars,
+        ):
 
             def job(population: Population) -> list[RunResult]:
                 return train_population(
                     population, data, device=device, progress=bars.epoch_callback(population)
                 )
 
-            for population, results in pool.map(job, todo):
-                if isinstance(results, Exception):
-                    results = _failed(population, results, data)
-                for run, result in zip(population.runs, results, strict=True):
-                    db.write_run(spec.name, run.position, result)
-                    counts[result.status] += 1
-                bars.population_done(population)
+            try:
+                while work.left(plan):
+                    for population, results in pool.map(job, work.claimed(plan)):
+                        if isinstance(results, Exception):
+                            results = _failed(population, results, data)
+                        work.finish(population, results)
+                        bars.population_done(population)
+                    work.wait_for_others(plan)
+            finally:
+                work.close()
         record = db.load(spec.name)
     console.print(summary_table(record))
+    print_failures(console, record)
     return StudyOutcome(
         study=spec.name, store=Path(store), planned=len(plan.runs),
-        skipped=len(plan.runs) - sum(len(p.runs) for p in todo), trained=counts["done"],
-        diverged=counts["diverged"], failed=counts["failed"],
+        skipped=len(plan.runs) - len(work.attempted), trained=work.counts["done"],
+        diverged=work.counts["diverged"], failed=work.counts["failed"],
     )  # fmt: skip
+
+
+def _begin(db: Store, spec: Spec, plan: Plan, device: str) -> None:
+    """Record the study, re-keying the runs of a schema-1 store to their current keys."""
+    identity = spec_identity(spec)
+    state = db.begin_study(
+        spec.name, spec.to_json(), dataset=spec.dataset.name, device=device,
+        versions=(__version__, torch.__version__), identity=identity,
+    )  # fmt: skip
+    if state == "legacy":
+        db.adopt_legacy(spec.name, spec.to_json(), identity,
+                        {r.legacy_key: r.key for r in plan.runs})  # fmt: skip
+
+
+# Claims tried before a lock is reported; each waits the store's lock_wait.
+_LOCK_ATTEMPTS = 3
+
+
+class _Work:
+    """This runner's share of a study: what it claimed, what it attempted, what it wrote."""
+
+    def __init__(self, db: Store, study: str, lease: float, console: Console) -> None:
+        self.db, self.study, self.lease, self.console = db, study, lease, console
+        self.owner = new_owner()
+        self.attempted: set[str] = set()
+        self.counts = {"done": 0, "diverged": 0, "failed": 0}
+        self.pending: list[tuple[int, RunResult]] = []  # finished, not yet written
+        self.warned = False
+
+    def left(self, plan: Plan) -> list[str]:
+        """Runs neither finished in the store nor attempted by this runner."""
+        finished = self.db.finished_keys(self.study)
+        return [r.key for r in plan.runs if r.key not in finished and r.key not in self.attempted]
+
+    def claimed(self, plan: Plan) -> Iterator[Population]:
+        """Each population's claimable runs, claimed just before it trains."""
+        for population in plan.populations:
+            left = set(self.left(plan))
+            keys = [r.key for r in population.runs if r.key in left]
+            if not keys:
+                continue
+            taken = self._claim(keys)
+            if taken:
+                self.attempted.update(taken)
+                yield Population([r for r in population.runs if r.key in set(taken)])
+
+    def _claim(self, keys: list[str]) -> list[str]:
+        """Claim, waiting out another program's lock a few times (writing what it can)."""
+        for attempt in range(_LOCK_ATTEMPTS):
+            try:
+                return claim_runs(self.db.connection, self.study, keys, self.owner, self.lease)[0]
+            except sqlite3.OperationalError as error:
+                if not is_locked(error) or attempt == _LOCK_ATTEMPTS - 1:
+                    raise StoreLocked(locked_message(self.db.path, self.db.lock_wait)) from None
+                self.flush()
+        return []
+
+    def wait_for_others(self, plan: Plan) -> None:
+        """Sleep a while when the only runs left are leased to other runners."""
+        if self.left(plan):
+            time.sleep(min(1.0, self.lease / 4))
+
+    def finish(self, population: Population, results: list[RunResult]) -> None:
+        for run, result in zip(population.runs, results, strict=True):
+            self.pending.append((run.position, result))
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the finished runs; while the store is locked, keep them in memory."""
+        while self.pending:
+            position, result = self.pending[0]
+            try:
+                written = self.db.write_run(self.study, position, result, owner=self.owner)
+            except StoreLocked:
+                if not self.warned:
+                    self.console.print(
+                        f"reglab: the store {self.db.path} is locked by another program; "
+                        f"keeping {len(self.pending)} finished runs in memory until it is free."
+                    )
+                    self.warned = True
+                return
+            self.pending.pop(0)
+            if written:
+                self.counts[result.status] += 1
+
+    def close(self) -> None:
+        """Write what is still in memory (waiting, bounded, for a lock), drop the leases."""
+        deadline = time.monotonic() + self.db.lock_wait
+        self.flush()
+        while self.pending and time.monotonic() < deadline:
+            time.sleep(0.5)
+            self.flush()
+        with contextlib.suppress(sqlite3.Error):  # locked: the leases expire on their own
+            release(self.db.connection, self.owner)
+        if self.pending:
+            raise StoreLocked(
+                f"The store {self.db.path} stayed locked by another program: "
+                f"{len(self.pending)} finished runs could not be written; free it (close "
+                "the program holding it) and run the same command again to train them."
+            )
+
+
+def check_memory(
+    spec: Spec, plan: Plan, n_features: int, n_outputs: int, input_shape: tuple | None = None
+) -> None:
+    """Refuse a study whose single member would not fit in this machine's memory.
+
+    Raises
+    ------
+    ReglabError
+        Naming the variant, the estimate and the machine's memory.
+    """
+    total = machine_memory()
+    if total is None:
+        return
+    for variant in spec.variant_names:
+        settings = spec.resolve(variant)
+        need = member_bytes(settings, n_features, n_outputs, input_shape)
+        if need > total:
+            shorthand = settings.layers is None and settings.module is None
+            model = f"hidden {list(settings.hidden)}" if shorthand else "its model"
+            smaller = "`hidden`" if shorthand else "layers"
+            raise ReglabError(
+                f"Study '{spec.name}': one member of variants.{variant} needs about "
+                f"{need / 2**30:.1f} GiB to train ({model}, batch_size "
+                f"{settings.batch_size}), more than this machine's {total / 2**30:.1f} GiB; "
+                f"use smaller {smaller} or `batch_size`."
+            )
 
 
 def _failed(population: Population, error: Exception, data: StudyData) -> list[RunResult]:
@@ -188,14 +338,14 @@ def _failed(population: Population, error: Exception, data: StudyData) -> list[R
 class _Bars:
     """An overall bar (runs) and one bar per population (epochs, best validation metric)."""
 
-    def __init__(self, console: Console, todo: list[Population], *, enabled: bool) -> None:
+    def __init__(self, console: Console, total: int, *, enabled: bool) -> None:
         self.enabled = enabled
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[best]}"), TimeElapsedColumn(), TimeRemainingColumn(),
             console=console, disable=not enabled,
         )  # fmt: skip
-        self.overall = self.progress.add_task("runs", total=sum(len(p.runs) for p in todo), best="")
+        self.overall = self.progress.add_task("runs", total=total, best="")
         self.current = None
 
     def __enter__(self) -> _Bars:

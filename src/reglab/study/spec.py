@@ -12,10 +12,17 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from reglab.data.options import dataset_info, resolve_options
-from reglab.errors import ReglabError
+from reglab.errors import ReglabError, did_you_mean
 from reglab.study.settings import (
     STRICT,
     ModelSettings,
@@ -42,6 +49,7 @@ class DatasetSpec(BaseModel):
 
     name: str
     options: dict[str, Any] = {}
+    _written: tuple[str, ...] = PrivateAttr(default=())  # the option keys the spec gives
 
     @model_validator(mode="before")
     @classmethod
@@ -55,14 +63,27 @@ class DatasetSpec(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> DatasetSpec:
+        if "trusted" in self.options:
+            # A spec is shared text; vouching for a file is the runner's own act.
+            raise problem(
+                "`trusted` is not a spec key: trusting a data file is up to the person "
+                "running reglab; remove it and pass `reglab run SPEC --trust-data FILE` "
+                "(or `load_dataset(..., trusted=[FILE])` in Python)"
+            )
         try:
             info = dataset_info(self.name)
             options = resolve_options(info, self.options)
         except ReglabError as error:  # the data layer's own message, with its suggestion
             raise problem(str(error)) from None
+        self._written = tuple(sorted(self.options))
         object.__setattr__(self, "name", info.name)
         object.__setattr__(self, "options", options)
         return self
+
+    @property
+    def written_options(self) -> dict[str, Any]:
+        """The options the spec gives, validated (the defaults are not part of a run's key)."""
+        return {key: self.options[key] for key in self._written}
 
 
 class ValidationSpec(BaseModel):
@@ -74,7 +95,8 @@ class ValidationSpec(BaseModel):
     folds: Annotated[int, Field(ge=2)] | None = None
     repeats: PositiveInt = 1
     stratify: bool = False
-    seed: NonNegativeInt = 0  # of the fold shuffle; the same folds for every run seed
+    # Of the fold shuffle (the same folds for every run seed); NumPy's seeds are 32-bit.
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
     @model_validator(mode="before")
     @classmethod
@@ -213,8 +235,6 @@ def parse_spec(data: dict, source: str = "<spec>") -> Spec:
     """
     if not isinstance(data, dict):
         raise SpecError(source, [f"expected a table of keys, received {type(data).__name__}"])
-    if "variants" not in data:
-        raise SpecError(source, ["missing key `variants`: add at least one [variants.NAME] table"])
     try:
         spec = Spec.model_validate(data)
     except ValidationError as error:
@@ -320,13 +340,33 @@ def _shape_problems(where: str, tables, info) -> list[str]:
     return []
 
 
+def history_columns(info) -> tuple[str, ...]:
+    """The History columns every run of a study on this dataset will have.
+
+    Examples
+    --------
+    >>> history_columns(dataset_info("diabetes"))[-1]
+    'val_mae'
+    """
+    metric = "mae" if info.task == "regression" else "accuracy"
+    return ("loss", "data_loss", "penalty", metric, "val_loss", f"val_{metric}")
+
+
 def _cross_checks(spec: Spec) -> list[str]:
     """Problems that need several keys at once (or the dataset's facts) to see."""
     problems = []
     info = dataset_info(spec.dataset.name)
+    columns = history_columns(info)
     for variant in spec.variants:
         settings = spec.resolve(variant)
         problems += _model_checks(spec, variant, settings, info)
+        stopping = settings.early_stopping
+        if stopping is not None and stopping.monitor not in columns:
+            problems.append(
+                f"Invalid value for `early_stopping.monitor` at variants.{variant}: expected "
+                f"a History column of this study's runs ({', '.join(columns)}). "
+                f"Received: {stopping.monitor!r}{did_you_mean(stopping.monitor, columns) or ''}"
+            )
         if settings.augment is not None and info.input_kind != "images":
             problems.append(
                 f"augment at variants.{variant} needs image data; dataset "

@@ -82,19 +82,41 @@ def _describe(item: dict, root: type[BaseModel]) -> str:
         where = _path(parent) or "(top level)"
         return f"unknown key '{key}' at {where}{_closest(key, valid)}"
     if kind == "missing":
+        if loc == ("variants",):
+            return "missing key `variants`: add at least one [variants.NAME] table"
         return f"missing key `{_path(loc)}`"
     message = item["msg"]
     if kind == "reglab_problem":
         # Our own validators word their messages completely; only the path is added.
         return f"{_path(loc)}: {message}" if loc else message
+    if kind == "too_short" and loc == ("variants",):
+        return "variants: add at least one [variants.NAME] table"
     received = item["input"]
     hint = ""
     if kind == "reglab_value":
         hint = did_you_mean(str(received).lower(), item["ctx"]["options"])
-    expected = message.removeprefix("Input should be ").removeprefix("Value error, ")
+    # pydantic's wording names our classes ("instance of VariantSettings") and its own
+    # steps ("after validation"); a spec's author needs the TOML shape instead.
+    expected = _expected(kind, loc, item.get("ctx") or {}) or (
+        message.removeprefix("Input should be ").removeprefix("Value error, ")
+    )
     return f"Invalid value for `{_path(loc)}`: expected {expected}. Received: {received!r}" + (
         hint or "."
     )
+
+
+def _expected(kind: str, loc: tuple, ctx: dict) -> str | None:
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        if loc == ("dataset",):
+            return 'a dataset name or a table such as { name = "imdb", num_words = 10000 }'
+        return "a table (`[name]` or `{ key = value }`)"
+    if kind == "string_too_short":
+        return "a non-empty string"
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        return f"{bound} {n} item{'' if n == 1 else 's'}"
+    return None
 
 
 def _closest(key: str, valid: list[str]) -> str:

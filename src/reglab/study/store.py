@@ -1,60 +1,56 @@
 """The SQLite store: one file (WAL) holding every study, run, epoch and weight histogram.
 
-Only the driver process writes. A run is written in ONE transaction when it ends, so a
+Only driver processes write. A run is written in ONE transaction when it ends, so a
 study killed at any moment leaves either the whole run or nothing of it, and a rerun
-trains only what is missing. The tables are described in ``docs/store.md``.
+trains only what is missing; before it trains, a run is claimed (:mod:`.claims`), so
+concurrent runners on one store split the work. Commands that only read open the file
+read-only. The tables are described in ``docs/store.md``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from reglab.errors import ReglabError
-from reglab.study.records import RunRecord, StudyRecord, WeightHistogram
+from reglab.study.records import RunRecord, StudyRecord
+from reglab.study.store_checks import (
+    StoreLocked,
+    check_schema,
+    check_store_path,
+    connect_read_only,
+    inspect_store,
+    is_locked,
+    locked_message,
+)
+from reglab.study.store_reading import StoreReading, json_cell
+from reglab.study.store_schema import (
+    EPOCH_COLUMNS,
+    RUN_FIELDS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    UPGRADES,
+)
 
-__all__ = ["EPOCH_COLUMNS", "SCHEMA_VERSION", "RunResult", "Store", "list_studies", "load_study"]
+__all__ = [
+    "EPOCH_COLUMNS",
+    "SCHEMA_VERSION",
+    "RunResult",
+    "Store",
+    "StoreLocked",
+    "list_studies",
+    "load_study",
+]
 
-SCHEMA_VERSION = 1
-
-# The History columns (docs/architecture.md); anything else goes to `extra` as JSON.
-EPOCH_COLUMNS = (
-    "loss", "data_loss", "penalty", "accuracy", "mae",
-    "val_loss", "val_accuracy", "val_mae", "epoch_time",
-)  # fmt: skip
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS studies (
-    name TEXT PRIMARY KEY, spec TEXT NOT NULL, dataset TEXT NOT NULL, created TEXT NOT NULL,
-    reglab_version TEXT NOT NULL, torch_version TEXT NOT NULL, device TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    key TEXT PRIMARY KEY, study TEXT NOT NULL REFERENCES studies(name), position INTEGER,
-    variant TEXT NOT NULL, seed INTEGER NOT NULL, fold INTEGER NOT NULL,
-    repeat INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('done', 'diverged', 'failed')), error TEXT,
-    started TEXT, finished TEXT, seconds REAL, metric TEXT,
-    train_loss REAL, train_metric REAL, test_loss REAL, test_metric REAL,
-    best_epoch INTEGER, stopped_epoch INTEGER, epochs_run INTEGER, sparsity REAL);
-CREATE INDEX IF NOT EXISTS runs_by_study ON runs(study, position);
-CREATE TABLE IF NOT EXISTS epochs (
-    run TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE, epoch INTEGER NOT NULL,
-    {", ".join(f"{c} REAL" for c in EPOCH_COLUMNS)}, extra TEXT,
-    PRIMARY KEY (run, epoch));
-CREATE TABLE IF NOT EXISTS histograms (
-    run TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE, layer TEXT NOT NULL,
-    epoch TEXT NOT NULL CHECK (epoch IN ('first', 'last')), edges TEXT NOT NULL,
-    counts TEXT NOT NULL, PRIMARY KEY (run, layer, epoch));
-"""
-
-_RUN_FIELDS = (
-    "status", "error", "started", "finished", "seconds", "metric", "train_loss",
-    "train_metric", "test_loss", "test_metric", "best_epoch", "stopped_epoch",
-    "epochs_run", "sparsity",
-)  # fmt: skip
+# How long a write waits for another program's lock before reglab says so (seconds).
+DEFAULT_LOCK_WAIT = 30.0
 
 
 @dataclass(frozen=True)
@@ -78,19 +74,27 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class Store:
+class Store(StoreReading):
     """A study store: one SQLite file, created with its parent folder when missing.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The store's file.
+    readonly : bool, default False
+        Open for reading only: the file must exist and is never changed (a read-only
+        file or folder is fine).
+    lock_wait : float, optional
+        Seconds a write waits for another program's lock; ``REGLAB_LOCK_WAIT`` or 30.
 
     Raises
     ------
     ReglabError
-        If the path cannot be written, is not an SQLite file, or holds a newer schema
-        than this reglab knows (the file is then left untouched).
+        If the path cannot be a store (a folder, under a file, read-only), is not an
+        SQLite file, is another program's database, lacks reglab's tables, or holds a
+        newer schema than this reglab knows: the file is then left untouched.
+    StoreLocked
+        If another program holds the store's lock for longer than ``lock_wait``.
 
     Examples
     --------
@@ -101,21 +105,62 @@ class Store:
     set()
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self, path: str | Path, *, readonly: bool = False, lock_wait: float | None = None
+    ) -> None:
         self.path = Path(path)
-        _refuse_newer(self.path)
+        self.readonly = readonly
+        self.lock_wait = _lock_wait() if lock_wait is None else float(lock_wait)
+        check_store_path(self.path, write=not readonly)
+        version, tables = (0, set())
+        if self.path.is_file() and self.path.stat().st_size > 0:
+            version, tables = inspect_store(self.path)
+        check_schema(self.path, version, tables, SCHEMA_VERSION)
+        self.version = version
         try:
+            if readonly:
+                self._db = connect_read_only(self.path)
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=self.lock_wait)
+            self._db.execute(f"PRAGMA busy_timeout={int(self.lock_wait * 1000)}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            if self._version() == 0:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executescript(_SCHEMA)  # executescript commits
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except (OSError, sqlite3.Error) as error:
+            self._create_or_upgrade()
+        except sqlite3.Error as error:
+            if is_locked(error):
+                raise StoreLocked(locked_message(self.path, self.lock_wait)) from None
             raise ReglabError(f"Cannot write the store {self.path}: {error}.") from None
+        except OSError as error:
+            raise ReglabError(
+                f"Cannot write the store {self.path}: {error.strerror or error}."
+            ) from None
+
+    def _create_or_upgrade(self) -> None:
+        """Make the tables of a new store, or upgrade an older one, in one transaction."""
+        if self._version() == SCHEMA_VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._version()  # another process may have done it meanwhile
+            if version == 0:
+                for statement in filter(str.strip, SCHEMA.split(";")):
+                    self._db.execute(statement)
+            else:
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in UPGRADES[step]:
+                        self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        self.version = SCHEMA_VERSION
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection (for the claims of :mod:`reglab.study.claims`)."""
+        return self._db
 
     def __enter__(self) -> Store:
         return self
@@ -130,27 +175,139 @@ class Store:
     def _version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def begin_study(self, name: str, spec: dict, *, dataset: str, device: str, versions) -> None:
-        """Record a study, or check that its stored spec is the one given.
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction; another program's lock becomes :class:`StoreLocked`."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if is_locked(error):
+                raise StoreLocked(locked_message(self.path, self.lock_wait)) from None
+            raise
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def begin_study(
+        self,
+        name: str,
+        spec: dict,
+        *,
+        dataset: str,
+        device: str,
+        versions,
+        identity: dict | None = None,
+    ) -> str:
+        """Record a study, or check that the stored one says the same.
+
+        Parameters
+        ----------
+        name : str
+        spec : dict
+            The resolved spec (every default), kept for the report.
+        dataset, device : str
+        versions : tuple of str
+            reglab's and torch's versions.
+        identity : dict, optional
+            What the spec says (:func:`reglab.study.identity.spec_identity`); two specs
+            are the same study when their identities are equal. ``spec`` when omitted.
+
+        Returns
+        -------
+        str
+            ``"new"`` (recorded now, or a study without finished runs whose spec was
+            replaced), ``"same"``, or ``"legacy"``: a study written by schema 1, which
+            stored no identity; :meth:`adopt_legacy` then matches its runs by key.
 
         Raises
         ------
         ReglabError
-            If a study of that name exists with a different spec.
+            If a study of that name with finished runs says something else.
         """
-        text = json.dumps(spec, sort_keys=True)
-        row = self._db.execute("SELECT spec FROM studies WHERE name = ?", (name,)).fetchone()
-        if row is not None:
-            if json.loads(row[0]) != json.loads(text):
-                raise ReglabError(
-                    f"The store {self.path} already holds a study named '{name}' with a "
-                    "different spec; give the changed spec a new `name`, or use another --store."
+        identity = spec if identity is None else identity
+        text, ident = json.dumps(spec, sort_keys=True), json.dumps(identity, sort_keys=True)
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT identity, spec FROM studies WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                self._db.execute(
+                    "INSERT INTO studies (name, spec, dataset, created, reglab_version, "
+                    "torch_version, device, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (name, text, dataset, now(), versions[0], versions[1], device, ident),
                 )
+                return "new"
+            json_cell(row[1], self.path, name)  # a damaged study is found before training
+            if row[0] is None:
+                return "legacy"
+            if json_cell(row[0], self.path, name) != json.loads(ident):
+                if self._finished_count(name):
+                    raise ReglabError(_different(self.path, name))
+                self._replace_spec(name, text, ident, device)  # only failed runs: start over
+                return "new"
             self._db.execute("UPDATE studies SET device = ? WHERE name = ?", (device, name))
-            return
+            return "same"
+
+    def adopt_legacy(self, name: str, spec: dict, identity: dict, keys: dict[str, str]) -> int:
+        """Give a schema-1 study's runs their current keys, and store its identity.
+
+        Parameters
+        ----------
+        name : str
+        spec, identity : dict
+            As for :meth:`begin_study`.
+        keys : dict of str to str
+            Each planned run's schema-1 key to its current one.
+
+        Returns
+        -------
+        int
+            How many stored runs were matched.
+
+        Raises
+        ------
+        ReglabError
+            If finished runs of the study match no planned run (another spec).
+        """
+        with self._transaction():
+            stored = self._db.execute(
+                "SELECT key, status FROM runs WHERE study = ?", (name,)
+            ).fetchall()
+            strangers = [k for k, status in stored if k not in keys]
+            if strangers and self._finished_count(name):
+                raise ReglabError(_different(self.path, name))
+            self._db.execute("PRAGMA defer_foreign_keys=ON")
+            matched = 0
+            for old, _ in stored:
+                new = keys.get(old)
+                if new is None or new == old:
+                    matched += new is not None
+                    continue
+                for table, column in (("runs", "key"), ("epochs", "run"), ("histograms", "run")):
+                    self._db.execute(
+                        f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (new, old)
+                    )
+                matched += 1
+            self._db.execute(
+                "UPDATE studies SET spec = ?, identity = ? WHERE name = ?",
+                (json.dumps(spec, sort_keys=True), json.dumps(identity, sort_keys=True), name),
+            )
+        return matched
+
+    def _finished_count(self, study: str) -> int:
+        return self._db.execute(
+            "SELECT COUNT(*) FROM runs WHERE study = ? AND status IN ('done', 'diverged')",
+            (study,),
+        ).fetchone()[0]
+
+    def _replace_spec(self, name: str, text: str, ident: str, device: str) -> None:
+        self._db.execute("DELETE FROM runs WHERE study = ?", (name,))
         self._db.execute(
-            "INSERT INTO studies VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name, text, dataset, now(), versions[0], versions[1], device),
+            "UPDATE studies SET spec = ?, identity = ?, device = ? WHERE name = ?",
+            (text, ident, device, name),
         )
 
     def finished_keys(self, study: str) -> set[str]:
@@ -160,17 +317,39 @@ class Store:
         )
         return {key for (key,) in rows}
 
-    def write_run(self, study: str, position: int, run: RunResult) -> None:
+    def write_run(
+        self, study: str, position: int, run: RunResult, *, owner: str | None = None
+    ) -> bool:
         """Write one finished run, its epochs and histograms, in ONE transaction.
 
-        A previous row with the same key (a failed attempt) is replaced.
+        A previous row with the same key (a failed attempt) is replaced, and the run's
+        claim is dropped. With ``owner`` (a runner holding claims), a run that another
+        runner finished meanwhile (it took over an expired lease) is not written twice.
+
+        Returns
+        -------
+        bool
+            Whether the run was written.
+
+        Raises
+        ------
+        StoreLocked
+            If another program holds the lock for longer than ``lock_wait``; nothing
+            is written then, so the caller may try again.
         """
-        values = [_finite(getattr(run, f)) for f in _RUN_FIELDS]
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        values = [_finite(getattr(run, f)) for f in RUN_FIELDS]
+        with self._transaction():
+            if owner is not None:
+                row = self._db.execute(
+                    "SELECT status FROM runs WHERE key = ?", (run.key,)
+                ).fetchone()
+                if row is not None and row[0] in ("done", "diverged"):
+                    self._db.execute("DELETE FROM claims WHERE key = ? AND owner = ?",
+                                     (run.key, owner))  # fmt: skip
+                    return False
             self._db.execute("DELETE FROM runs WHERE key = ?", (run.key,))
             self._db.execute(
-                f"INSERT INTO runs VALUES ({', '.join('?' * (7 + len(_RUN_FIELDS)))})",
+                f"INSERT INTO runs VALUES ({', '.join('?' * (7 + len(RUN_FIELDS)))})",
                 (run.key, study, position, run.variant, run.seed, run.fold, run.repeat, *values),
             )
             self._db.executemany(
@@ -184,68 +363,8 @@ class Store:
                     for h in run.histograms
                 ],
             )
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def study_names(self) -> list[str]:
-        """Every study in the store, oldest first."""
-        rows = self._db.execute("SELECT name FROM studies ORDER BY created, name")
-        return [name for (name,) in rows]
-
-    def load(self, name: str) -> StudyRecord:
-        """Read one study with all its runs, epochs and histograms.
-
-        Raises
-        ------
-        ReglabError
-            If the store has no study of that name (the ones it has are listed).
-        """
-        row = self._db.execute(
-            "SELECT name, spec, created, dataset, device, reglab_version, torch_version "
-            "FROM studies WHERE name = ?",
-            (name,),
-        ).fetchone()
-        if row is None:
-            known = ", ".join(repr(n) for n in self.study_names()) or "none"
-            raise ReglabError(f"Unknown study {name!r} in the store {self.path}: it holds {known}.")
-        runs = [self._run(values) for values in self._db.execute(
-            f"SELECT key, variant, seed, fold, repeat, {', '.join(_RUN_FIELDS)} FROM runs "
-            "WHERE study = ? ORDER BY position, key", (name,)
-        ).fetchall()]  # fmt: skip
-        return StudyRecord(row[0], json.loads(row[1]), *row[2:], runs=runs)
-
-    def _run(self, values: tuple) -> RunRecord:
-        fields = dict(
-            zip(("key", "variant", "seed", "fold", "repeat", *_RUN_FIELDS), values, strict=True)
-        )
-        key = fields["key"]
-        fields.pop("started")
-        fields.pop("finished")
-        columns = ", ".join(EPOCH_COLUMNS)
-        history = []
-        for epoch, *numbers, extra in self._db.execute(
-            f"SELECT epoch, {columns}, extra FROM epochs WHERE run = ? ORDER BY epoch", (key,)
-        ):
-            row = {"epoch": float(epoch)}
-            for column, number in zip(EPOCH_COLUMNS, numbers, strict=True):
-                if number is not None:
-                    row[column] = float(number)
-            row.update(json.loads(extra) if extra else {})
-            history.append(row)
-        histograms = [
-            WeightHistogram(layer, epoch, json.loads(edges), json.loads(counts))
-            for layer, epoch, edges, counts in self._db.execute(
-                "SELECT layer, epoch, edges, counts FROM histograms WHERE run = ? "
-                "ORDER BY layer, epoch = 'last'",
-                (key,),
-            )
-        ]
-        for name in ("best_epoch", "stopped_epoch", "epochs_run"):
-            fields[name] = fields[name] or 0
-        fields["metric"] = fields["metric"] or ""
-        return RunRecord(**fields, history=history, histograms=histograms)
+            self._db.execute("DELETE FROM claims WHERE key = ?", (run.key,))
+        return True
 
 
 def load_study(store_path: str | Path, name: str) -> StudyRecord:
@@ -297,26 +416,22 @@ def _existing(path: str | Path) -> Store:
         raise ReglabError(
             f"No store at {path}: run a study first (reglab run SPEC --store {path})."
         )
-    return Store(path)
+    return Store(path, readonly=True)
 
 
-def _refuse_newer(path: Path) -> None:
-    """Read the schema version without writing anything (WAL mode would change the file)."""
-    if not path.is_file():
-        return
+def _lock_wait() -> float:
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error as error:
-        raise ReglabError(f"Cannot open the store {path}: {error}.") from None
-    if version > SCHEMA_VERSION:
-        raise ReglabError(
-            f"The store {path} has schema version {version}, newer than this reglab "
-            f"understands ({SCHEMA_VERSION}); upgrade reglab to read it. The file was not changed."
-        )
+        value = float(os.environ.get("REGLAB_LOCK_WAIT", DEFAULT_LOCK_WAIT))
+    except ValueError:
+        return DEFAULT_LOCK_WAIT
+    return value if value >= 0 else DEFAULT_LOCK_WAIT
+
+
+def _different(path: Path, name: str) -> str:
+    return (
+        f"The store {path} already holds a study named '{name}' with a different spec and "
+        "finished runs; give the changed spec a new `name`, or use another --store."
+    )
 
 
 def _finite(value):

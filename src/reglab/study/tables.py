@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -16,7 +17,8 @@ from reglab.study.records import RunRecord, StudyRecord
 from reglab.study.store import list_studies, load_study
 from reglab.validate import MeanCI, mean_ci
 
-__all__ = ["best_epoch", "print_runs", "summary_rows", "summary_table"]
+__all__ = ["best_epoch", "failure_lines", "print_failures", "print_runs", "summary_rows",
+           "summary_table"]  # fmt: skip
 
 
 def best_epoch(run: RunRecord) -> int:
@@ -79,20 +81,71 @@ def summary_rows(study: StudyRecord) -> list[dict]:
 
 
 def summary_table(study: StudyRecord) -> Table:
-    """The end-of-study table: one row per variant, mean ± 95% CI over seeds and folds."""
+    """The end-of-study table: one row per variant, mean ± 95% CI over seeds and folds.
+
+    Laid out for an 80-column terminal: no vertical rules, intervals written ``0.91±0.02``,
+    ``best`` for the best epoch, ``div/fail`` for the diverged and failed runs, and
+    variant names longer than two lines of their column cut with ``…`` (the report shows
+    them whole); numbers never wrap.
+
+    Examples
+    --------
+    >>> from rich.console import Console
+    >>> from reglab.study.records import RunRecord, StudyRecord
+    >>> runs = [RunRecord(str(s), "v" * 60, s, 0, 0, "done", None, 1.0, "accuracy", 0.1, 1.0,
+    ...                   0.5, t, 0, 0, 5, 0.0) for s, t in [(0, 0.8), (1, 0.9)]]
+    >>> console = Console(width=80, record=True)
+    >>> console.print(summary_table(StudyRecord("s", {}, "", "iris", "cpu", "0", "0", runs)))
+    <BLANKLINE>
+    ...
+    >>> max(len(line) for line in console.export_text().splitlines()) <= 80
+    True
+    """
     rows = summary_rows(study)
     metric = rows[0]["metric"] if rows else "metric"
-    table = Table(title=f"{study.name}: {metric}, mean ± 95% CI over seeds and folds")
-    for column in ("variant", "runs", f"train {metric}", f"test {metric}", "gap",
-                   "best epoch", "diverged", "failed"):  # fmt: skip
-        table.add_column(column, justify="left" if column == "variant" else "right")
+    table = Table(
+        title=f"{study.name}: {metric}, mean ± 95% CI over seeds and folds",
+        box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
+    )  # fmt: skip
+    table.add_column("variant", overflow="fold", min_width=8, max_width=18)
+    for column in ("runs", "train", "test", "gap", "best", "div/fail"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
-            row["variant"], str(row["runs"]), _show(row["train"]), _show(row["test"]),
-            _show(row["gap"]), _show(row["best_epoch"], digits=0), str(row["diverged"]),
-            str(row["failed"]),
+            _short(row["variant"]), str(row["runs"]), _show(row["train"]), _show(row["test"]),
+            _show(row["gap"]), _show(row["best_epoch"], digits=0),
+            f"{row['diverged']}/{row['failed']}",
         )  # fmt: skip
     return table
+
+
+def failure_lines(study: StudyRecord) -> list[str]:
+    """One line per distinct reason a variant's runs failed, with how many runs it hit.
+
+    Examples
+    --------
+    >>> from reglab.study.records import RunRecord, StudyRecord
+    >>> runs = [RunRecord(str(s), "big", s, 0, 0, "failed", "MemoryError: out of memory",
+    ...                   None, "accuracy", None, None, None, None, 0, 0, 0, None)
+    ...         for s in (0, 1)]
+    >>> failure_lines(StudyRecord("s", {}, "", "iris", "cpu", "0", "0", runs))
+    ["failed: 2 runs of variant 'big': MemoryError: out of memory"]
+    """
+    reasons: dict[tuple[str, str], int] = {}
+    for run in study.runs:
+        if run.status == "failed":
+            reason = (run.variant, run.error or "no reason recorded")
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return [
+        f"failed: {n} run{'s' if n > 1 else ''} of variant '{variant}': {error}"
+        for (variant, error), n in reasons.items()
+    ]
+
+
+def print_failures(console: Console, study: StudyRecord) -> None:
+    """Print why runs failed, below the summary (the table only counts them)."""
+    for line in failure_lines(study):
+        console.print(line, markup=False, highlight=False)
 
 
 def print_runs(store_path: str | Path, study: str | None = None) -> None:
@@ -147,6 +200,10 @@ def print_runs(store_path: str | Path, study: str | None = None) -> None:
     console.print(table)
 
 
+def _short(name: str, limit: int = 36) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
 def _finite(*values) -> bool:
     return all(v is not None and math.isfinite(v) for v in values)
 
@@ -160,7 +217,7 @@ def _show(ci: MeanCI | None, digits: int = 3) -> str:
         return "—"
     if ci.n == 1 or not math.isfinite(ci.half_width):
         return f"{ci.mean:.{digits}f}"
-    return f"{ci.mean:.{digits}f} ± {ci.half_width:.{digits}f}"
+    return f"{ci.mean:.{digits}f}±{ci.half_width:.{digits}f}"
 
 
 def _num(value: float | None, digits: int = 4) -> str:
