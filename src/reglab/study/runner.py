@@ -7,6 +7,7 @@ command again: runs already ``done`` or ``diverged`` are skipped, ``failed`` one
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +24,13 @@ from rich.progress import (
 )
 
 from reglab._version import __version__
-from reglab.errors import check_choice
-from reglab.study.executors import make_executor, train_population
+from reglab.errors import ReglabError, invalid
+from reglab.study.executors import Executor, make_executor, train_population
 from reglab.study.inputs import StudyData, prepare_data
 from reglab.study.planner import Population, plan_study
 from reglab.study.spec import Spec, load_spec
 from reglab.study.store import RunResult, Store, now
 from reglab.study.tables import summary_table
-from reglab.train.setup import resolve_device
 
 __all__ = ["StudyOutcome", "run_study"]
 
@@ -66,7 +66,9 @@ def run_study(
     *,
     store: str | Path,
     device: str = "auto",
-    executor: str = "local",
+    executor: str | Executor = "local",
+    address: str | None = None,
+    threads: int | None = None,
     tensorboard: str | Path | None = None,
     progress: bool = True,
     memory_budget: int | None = None,
@@ -80,7 +82,16 @@ def run_study(
     store : str or pathlib.Path
         The SQLite store (created when missing).
     device : {"auto", "cpu", "cuda"}, default "auto"
-    executor : {"local"}, default "local"
+        Where the populations train (on Ray, ``"auto"`` is CUDA when the cluster has GPUs).
+    executor : {"local", "ray"} or Executor, default "local"
+        ``"local"`` trains in this process, ``"ray"`` as Ray tasks (``pip install
+        reglab[ray]``; see docs/cluster.md); an :class:`~reglab.study.executors.Executor`
+        instance is used as given.
+    address : str, optional
+        The Ray cluster's ``HOST:PORT`` or ``"auto"``; a local Ray when omitted (ray only).
+    threads : int, optional
+        torch's CPU threads (local; by default ``OMP_NUM_THREADS`` and the CPU affinity
+        decide), or each Ray task's CPUs and threads (ray; 1 by default).
     tensorboard : str or pathlib.Path, optional
         Accepted for the command line; TensorBoard logs are exported from the store
         afterwards (``reglab.report``), so training does not write them.
@@ -96,7 +107,8 @@ def run_study(
     Raises
     ------
     ReglabError
-        For a bad spec, dataset, store or argument (nothing stored is lost).
+        For a bad spec, dataset, store or argument, or a Ray cluster lost mid-study
+        (nothing stored is lost).
 
     Examples
     --------
@@ -114,9 +126,8 @@ def run_study(
     """
     del tensorboard  # exported from the store by the report layer
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
-    pool = make_executor(executor)
-    device = check_choice("device", device, ["auto", "cpu", "cuda"])
-    resolved = resolve_device(device)
+    pool = _executor(executor, address=address, threads=threads)
+    resolved = pool.device(device)  # before loading data: a bad device or address fails fast
     data = prepare_data(spec)
     plan = plan_study(
         spec,
@@ -136,14 +147,11 @@ def run_study(
         finished = db.finished_keys(spec.name)
         todo = [Population([r for r in p.runs if r.key not in finished]) for p in plan.populations]
         todo = [p for p in todo if p.runs]
+        # A module-level function bound to the data: picklable, so a Ray executor ships it
+        # (and the data) once; the local executor adds each population's progress bar.
+        job = functools.partial(train_population, data=data, device=resolved)
         with _Bars(console, todo, enabled=progress) as bars:
-
-            def job(population: Population) -> list[RunResult]:
-                return train_population(
-                    population, data, device=device, progress=bars.epoch_callback(population)
-                )
-
-            for population, results in pool.map(job, todo):
+            for population, results in pool.map(job, todo, progress=bars.epoch_callback):
                 if isinstance(results, Exception):
                     results = _failed(population, results, data)
                 for run, result in zip(population.runs, results, strict=True):
@@ -157,6 +165,18 @@ def run_study(
         skipped=len(plan.runs) - sum(len(p.runs) for p in todo), trained=counts["done"],
         diverged=counts["diverged"], failed=counts["failed"],
     )  # fmt: skip
+
+
+def _executor(executor: str | Executor, *, address, threads) -> Executor:
+    if isinstance(executor, str):
+        return make_executor(executor, address=address, threads=threads)
+    for name, value in (("address", address), ("threads", threads)):
+        if value is not None:  # an Executor instance carries its own
+            raise ReglabError(
+                invalid(name, f"no {name} with an Executor instance (set it on the executor)",
+                        value)
+            )  # fmt: skip
+    return executor
 
 
 def _failed(population: Population, error: Exception, data: StudyData) -> list[RunResult]:
