@@ -118,9 +118,13 @@ class RayExecutor:
 
     Examples
     --------
-    >>> executor = RayExecutor("127.0.0.1:6379", threads=2)  # connects only when used
-    >>> executor.name, executor.num_cpus, executor.max_retries
-    ('ray', 2, 2)
+    >>> try:
+    ...     executor = RayExecutor("127.0.0.1:6379", threads=2)  # connects only when used
+    ... except ReglabError as error:  # without the ray extra
+    ...     print("pip install reglab[ray]" in str(error))
+    ... else:
+    ...     print(executor.name, executor.num_cpus, executor.max_retries)
+    ray 2 2
     """
 
     name = "ray"
@@ -179,9 +183,11 @@ class RayExecutor:
         items = list(items)
         self.tasks_ = []
         ray = self._connect()
-        self._check_fits(ray)
         pending: dict = {}
         try:
+            if not items:
+                return
+            self._check_fits(ray)
             task = ray.remote(_run_task).options(
                 num_cpus=self.num_cpus,
                 num_gpus=1 if self.device_ == "cuda" else 0,
@@ -280,7 +286,6 @@ class RayExecutor:
         nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
         cpus = max((r.get("CPU", 0) for r in nodes), default=0)
         if self.num_cpus > cpus:
-            self.close()
             raise ReglabError(
                 f"Invalid value for `threads`: each task asks for {self.num_cpus} CPUs, and "
                 f"the largest node of the Ray cluster at {self._where} has {cpus:g}; ask for "
