@@ -1,5 +1,6 @@
 """Choosing an executor: the names, the options each takes, and Ray's absence."""
 
+import re
 import sys
 
 import pytest
@@ -82,3 +83,27 @@ def test_without_ray_installed_the_ray_executor_says_how_to_install_it(monkeypat
         r"executor\. Received: executor='ray'\.$",
     ):
         make_executor("ray")
+
+
+def test_options_beside_an_executor_instance_are_refused(write_spec, tmp_path):
+    from reglab.study import run_study
+
+    with pytest.raises(
+        ReglabError,
+        match=r"^Invalid value for `threads`: expected no threads with an Executor instance "
+        r"\(set it on the executor\)\. Received: threads=2\.$",
+    ):
+        run_study(write_spec(), store=tmp_path / "s.db", executor=LocalExecutor(), threads=2)
+
+
+def test_a_node_with_other_versions_fails_its_task_naming_both():
+    pytest.importorskip("ray", reason="needs the ray extra: pip install reglab[ray]")
+    from reglab.study.ray_executor import _run_task, _versions
+
+    reglab_version, torch_version, python = _versions()
+    expected = (
+        f"this node runs reglab {reglab_version}, torch {torch_version}, Python {python} where "
+        "the driver runs 0.0, 1.0, 3.0; install the same versions on every node"
+    )
+    with pytest.raises(RuntimeError, match=f"^{re.escape(expected)}$"):
+        _run_task(lambda item: item, 0, 1, ("0.0", "1.0", "3.0"))

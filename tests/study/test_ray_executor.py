@@ -397,6 +397,22 @@ def test_a_cluster_shut_down_mid_study_is_one_line_exit_2_and_resumable(
     assert _numbers(store) == reference
 
 
+def test_auto_without_a_cluster_on_this_machine_is_one_line_and_exit_2(own_namespace, tmp_path):
+    (tmp_path / "spec.toml").write_text(SPEC)
+    command = _reglab_run("--store", tmp_path / "s.db", "--executor", "ray", "--address", "auto")
+    bad = own_namespace.run(*command, cwd=tmp_path)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert (
+        bad.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "reglab: error: Could not connect to the Ray cluster at auto: ConnectionError: Could "
+            "not find any running Ray instance."
+        )
+    )
+    assert not (tmp_path / "s.db").exists()  # refused before the store was opened
+
+
 def test_without_an_address_a_local_ray_runs_the_study(own_namespace, tmp_path, reference):
     (tmp_path / "spec.toml").write_text(SPEC)
     command = _reglab_run("--store", tmp_path / "s.db", "--executor", "ray")
