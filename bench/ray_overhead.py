@@ -5,11 +5,13 @@ at 20 epochs instead of 100 (a task's overhead does not depend on epochs), plann
 ways: 21 populations of one (``max_members = 1``) and as the planner groups it (2
 populations). Each runs with the local executor (1 thread) and on a one-node Ray cluster
 with 1 CPU (one task at a time, as the local executor trains), interleaved round by
-round, median of 3 rounds. Ray's cost per population is the slope of (Ray - local)
-between the two plannings; its intercept is the per-study cost (connecting, the data's
-``ray.put``, the first task's worker). Also measured, for the scale model in
-docs/performance.md: the driver's store writes per second (runs of 100 epochs), and the
-time to put a prepared dataset of MNIST's size (60,000 x 784 float32) in the object store.
+round, median of 3 rounds; the overhead per population is (Ray - local) / populations,
+per round, and includes Ray's per-study cost (connecting, the data's ``ray.put``, the
+first worker). That cost and the cost of one more task are then measured apart, with a
+job that trains nothing but carries the demo's data, over 1 and over 101 tasks.
+Also measured, for the scale model in docs/performance.md: the driver's store writes per
+second (runs of 100 epochs), and the time to put a prepared dataset of MNIST's size
+(60,000 x 784 float32) in the object store.
 
 The Ray side runs inside a network and PID namespace that this script makes (``unshare
 -n -p``, root only): there the cluster's only address is 127.0.0.1, and every process
@@ -87,6 +89,31 @@ def _timed_study(spec, folder: Path, executor) -> float:
     return time.perf_counter() - start
 
 
+def _nothing(population, data) -> list:
+    """A job that trains nothing: what is left of a task is Ray's own cost."""
+    del population, data
+    return []
+
+
+def _noop_costs(spec, executor, tasks: int) -> tuple[float, float]:
+    """Per-study and per-task seconds of ``tasks`` tasks that carry the data, train nothing.
+
+    The tasks run one at a time (one CPU), so the time between two results is one task's
+    cost; the rest of the run (connecting, ``ray.put``, the first worker, disconnecting)
+    is the study's.
+    """
+    import functools
+
+    from reglab.study.inputs import prepare_data
+
+    job = functools.partial(_nothing, data=prepare_data(spec))
+    start = time.perf_counter()
+    arrivals = [time.perf_counter() for _ in executor.map(job, range(tasks))]
+    total = time.perf_counter() - start
+    per_task = (arrivals[-1] - arrivals[0]) / (tasks - 1)
+    return total - per_task * (tasks - 1), per_task
+
+
 def _store_writes_per_second(folder: Path, epochs: int = 100, count: int = 100) -> float:
     """Write ``count`` runs of ``epochs`` epochs (with histograms) into a fresh store."""
     from reglab.study import load_study
@@ -154,18 +181,9 @@ def main() -> None:
                 s, tmp, lambda: RayExecutor(address)
             )
         seconds = interleaved(contenders, args.repeats)
-        extra_per_round = {
-            name: [r - lo for r, lo in zip(seconds[f"{name}, ray"], seconds[f"{name}, local"])]
-            for name in specs
-        }
-        slopes = [
-            (s - g) / (counts["singles"] - counts["grouped"])
-            for s, g in zip(extra_per_round["singles"], extra_per_round["grouped"])
-        ]
-        per_population = statistics.median(slopes)
-        per_study = statistics.median(
-            g - per_population * counts["grouped"] for g in extra_per_round["grouped"]
-        )
+        many = 11 if args.quick else 101
+        noop = [_noop_costs(specs["grouped"], RayExecutor(address), many)
+                for _ in range(args.repeats)]  # fmt: skip
         writes = _store_writes_per_second(tmp)
         ray.init(address=address, logging_level="ERROR", log_to_driver=False)
         put, megabytes = _put_seconds(args.repeats)
@@ -173,6 +191,15 @@ def main() -> None:
     finally:
         subprocess.run([ray_bin, "stop", "--force"], capture_output=True, check=False)
         shutil.rmtree(tmp, ignore_errors=True)
+    overhead = {
+        name: statistics.median(
+            (r - lo) / counts[name]
+            for r, lo in zip(seconds[f"{name}, ray"], seconds[f"{name}, local"])
+        )
+        for name in specs
+    }
+    per_study = statistics.median(study for study, _ in noop)
+    per_task = statistics.median(task for _, task in noop)
     rows = []
     for name in specs:
         local, on_ray = seconds[f"{name}, local"], seconds[f"{name}, ray"]
@@ -183,22 +210,23 @@ def main() -> None:
                 "ratio": statistics.median(a / b for a, b in zip(runs, local)),
                 "note": "ratio to local, same planning",
             })  # fmt: skip
-    per_local = statistics.median(
-        lo / counts["singles"] for lo in seconds["singles, local"]
-    )  # fmt: skip
+        rows.append({
+            "what": f"Ray's overhead per population ({counts[name]} populations)",
+            "seconds": overhead[name],
+            "note": "(Ray - local) / populations, per round; per-study cost included",
+        })  # fmt: skip
     rows.append(
         {
-            "what": "Ray's cost per population",
-            "seconds": per_population,
-            "ratio": per_population / per_local,
-            "note": "slope between the plannings; ratio to a local population of one",
+            "what": "Ray's cost per study (1 task training nothing)",
+            "seconds": per_study,
+            "note": "connect, ray.put, first worker, disconnect",
         }
     )
     rows.append(
         {
-            "what": "Ray's cost per study",
-            "seconds": per_study,
-            "note": "connect, ray.put of the data, first worker",
+            "what": "Ray's cost per further task",
+            "seconds": per_task,
+            "note": f"slope from 1 to {many} tasks training nothing",
         }
     )
     rows.append(
@@ -213,8 +241,9 @@ def main() -> None:
     report(
         "ray_overhead vs the local executor",
         rows,
-        {"populations": counts, "epochs": epochs, "runs": seconds,
-         "per_population_ms": 1000 * per_population, "per_study_s": per_study,
+        {"populations": counts, "epochs": epochs, "runs": seconds, "noop_runs": noop,
+         "overhead_per_population_ms": {k: 1000 * v for k, v in overhead.items()},
+         "per_task_ms": 1000 * per_task, "per_study_s": per_study,
          "store_writes_per_s": writes, "put_mb_per_s": megabytes / put},
         args.json,
     )  # fmt: skip
