@@ -217,16 +217,16 @@ def main() -> None:
         })  # fmt: skip
     rows.append(
         {
-            "what": "Ray's cost per study (1 task training nothing)",
+            "what": "Ray's cost per study",
             "seconds": per_study,
             "note": "connect, ray.put, first worker, disconnect",
         }
     )
     rows.append(
         {
-            "what": "Ray's cost per further task",
+            "what": "Ray's cost per task",
             "seconds": per_task,
-            "note": f"slope from 1 to {many} tasks training nothing",
+            "note": f"between results of {many} tasks training nothing, one CPU",
         }
     )
     rows.append(
