@@ -20,7 +20,8 @@ Choices, and why:
   waiting, the driver checks that the cluster's head still answers; when it does not,
   :class:`ClusterLostError` (one line, exit 2 on the command line) says so, and a rerun
   trains what is missing.
-- **Ctrl-C** cancels every task not finished yet, then stays Ctrl-C.
+- **Ctrl-C** stops every task not finished yet (the driver disconnects, and Ray stops
+  the tasks of a disconnected driver), then stays Ctrl-C.
 - **Threads and devices.** A task asks for ``threads`` CPUs (default 1: populations are
   small, and one thread per core scales across populations) and sets torch's threads to
   exactly that; on a cluster with GPUs, a CUDA population asks for one GPU.
@@ -28,6 +29,7 @@ Choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import platform
@@ -213,15 +215,21 @@ class RayExecutor:
                     continue
                 ref = done[0]
                 index, attempt, since = pending.pop(ref)
-                outcome = self._outcome(ray, ref, index, attempt, since)
+                outcome = self._outcome(ray, ref, index, attempt, since, len(pending) + 1)
                 if outcome is None:  # lost, and submitted again
                     submit(index, attempt + 1)
                     continue
                 yield items[index], outcome
-        finally:
-            for ref in pending:  # Ctrl-C, a lost cluster, or the caller stopped early
-                ray.cancel(ref, force=True)
-            self.close()
+        finally:  # done, Ctrl-C, a lost cluster, or the caller stopped early
+            if self._owned:
+                # Disconnecting ends the driver's job, and Ray stops every task the job
+                # still owns. Cancelling them one by one first raced with tasks finishing
+                # meanwhile and crashed Ray's core worker in the driver (Ray 2.60).
+                self.close()
+            else:  # the caller's own Ray session stays open: cancel what is left in it
+                for ref in pending:
+                    with contextlib.suppress(Exception):  # never hide why the study stopped
+                        ray.cancel(ref, force=True)
 
     def close(self) -> None:
         """Disconnect from the cluster (and stop the local Ray this executor started)."""
@@ -229,7 +237,7 @@ class RayExecutor:
             import_ray().shutdown()
             self._owned = False
 
-    def _outcome(self, ray, ref, index: int, attempt: int, since: float):
+    def _outcome(self, ray, ref, index: int, attempt: int, since: float, unfinished: int):
         """Results or the exception to yield; None when the task was lost and is retried."""
         elapsed = time.monotonic() - since
         try:
@@ -239,14 +247,15 @@ class RayExecutor:
             self._record(index, attempt, "raised", None, None, None, elapsed, _reason(cause))
             return cause
         except _lost_errors(ray) as error:
-            self._check_alive(1)
+            self._check_alive(unfinished)
             reason = _reason(error)
             self._record(index, attempt, "lost", None, None, None, elapsed, reason)
             if attempt <= self.max_retries:
                 log.warning("population %d lost its worker (%s); retrying", index, reason)
                 return None
             return WorkerLostError(
-                f"its Ray task lost its worker or node on all {attempt} attempts; last: {reason}"
+                f"its Ray task lost its worker or node at each of {attempt} attempt(s) "
+                f"(max_retries={self.max_retries}); last: {reason}"
             )
         except ray.exceptions.RayError as error:  # unschedulable, runtime env...: not retried
             self._record(index, attempt, "raised", None, None, None, elapsed, _reason(error))
@@ -261,7 +270,10 @@ class RayExecutor:
 
     def _connect(self):
         ray = import_ray()
-        if ray.is_initialized():
+        if self._head is not None and ray.is_initialized():
+            return ray
+        if ray.is_initialized():  # the caller's own Ray session: used, and left open
+            self._locate(ray)
             return ray
         if self.address not in (None, "auto"):
             _check_reachable(self.address)
@@ -276,10 +288,13 @@ class RayExecutor:
                 f"Could not connect to the Ray cluster at {self._where}: {_reason(error)}"
             ) from None
         self._owned = True
+        self._locate(ray)
+        return ray
+
+    def _locate(self, ray) -> None:
         host, _, port = ray.get_runtime_context().gcs_address.rpartition(":")
         self._head = (host, int(port))
         self._where = f"{host}:{port}"
-        return ray
 
     def _check_fits(self, ray) -> None:
         """Refuse a task no node can take: Ray would leave it pending forever."""
