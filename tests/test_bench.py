@@ -1,7 +1,10 @@
 """The benchmarks: quick mode in every test run (tiny sizes, both paths must agree),
 full mode only with --runslow (minutes each)."""
 
+import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +12,23 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-SCRIPTS = ["p1_seed_mlp.py", "p2_text_mlp.py", "p3_tiny_batches.py", "p4_populations.py"]
+NAMESPACE = (
+    hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare") is not None
+    and importlib.util.find_spec("ray") is not None
+)  # fmt: skip
+SCRIPTS = [
+    "p1_seed_mlp.py",
+    "p2_text_mlp.py",
+    "p3_tiny_batches.py",
+    "p4_populations.py",
+    "threads_loaded.py",
+    pytest.param(
+        "ray_overhead.py",
+        marks=pytest.mark.skipif(
+            not NAMESPACE, reason="needs root, unshare and the ray extra for its namespace"
+        ),
+    ),
+]
 
 
 def _run(script: str, tmp_path: Path, *options: str) -> dict:

@@ -72,6 +72,9 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "L1",
+    "L2",
+    "MLP",
     "Activation",
     "Augment",
     "AveragePooling2D",
@@ -91,9 +94,6 @@ __all__ = [
     "GaussianDropout",
     "GaussianNoise",
     "History",
-    "L1",
-    "L2",
-    "MLP",
     "MaxNorm",
     "MaxPool2D",
     "MinMaxNorm",

@@ -67,7 +67,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--executor", default="local", choices=["local"])
+    parser.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "ray"],
+        help="local: this process; ray: populations as Ray tasks (pip install reglab[ray])",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        metavar="HOST:PORT",
+        help="the Ray cluster's head, or 'auto' (default: a local Ray on 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPU threads (default: OMP_NUM_THREADS and CPU affinity); on Ray, each task's CPUs",
+    )
     parser.add_argument("--tensorboard", default=None, metavar="DIR", help="also log to DIR")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument(
@@ -103,8 +121,8 @@ def _run_and_report(args: argparse.Namespace, spec, store: Path, output) -> int:
     if args.tensorboard is not None:
         check_log_dir(args.tensorboard)
     outcome = run_study(
-        spec, store=store, device=args.device, executor=args.executor,
-        progress=not args.quiet, trusted=list(args.trust_data) or False,
+        spec, store=store, device=args.device, executor=args.executor, address=args.address,
+        threads=args.threads, progress=not args.quiet, trusted=list(args.trust_data) or False,
     )  # fmt: skip
     path = write_report(store, outcome.study, output)
     print(

@@ -121,10 +121,10 @@ def test_kfold_runs_validate_on_their_own_fold(tmp_path):
 def test_an_unknown_executor_is_refused(write_spec, tmp_path):
     with pytest.raises(
         ReglabError,
-        match=r"`executor`: expected one of 'local'\. "
-        r"Received: executor='ray'",
+        match=r"`executor`: expected one of 'local', 'ray'\. "
+        r"Received: executor='rya'; did you mean 'ray'\?",
     ):
-        run_study(write_spec(), store=tmp_path / "s.db", executor="ray")
+        run_study(write_spec(), store=tmp_path / "s.db", executor="rya")
 
 
 def test_print_runs_lists_studies_and_runs(write_spec, tmp_path, capsys):

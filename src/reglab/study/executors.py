@@ -2,29 +2,40 @@
 
 An executor takes a job (train one population) and the populations, and streams each
 population back with its results, or with the exception that ended it, in any order.
-The driver alone writes the store, so an executor never touches it: a Ray executor
-(populations as remote tasks, results streamed back) fits behind the same two methods.
+The driver alone writes the store, so an executor never touches it: the Ray executor
+(``reglab.study.ray_executor``: populations as remote tasks, results streamed back)
+fits behind the same two methods.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
 import numpy as np
+import torch
 
 from reglab.data import Augment
-from reglab.errors import check_choice
+from reglab.errors import ReglabError, check_choice, check_int, invalid
 from reglab.study.inputs import StudyData
 from reglab.study.models import population_model
 from reglab.study.planner import Population
 from reglab.study.records import WeightHistogram
 from reglab.study.store import RunResult, now
 from reglab.train import fit
+from reglab.train.setup import resolve_device
 
-__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "make_executor", "train_population"]
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "LocalExecutor",
+    "make_executor",
+    "torch_threads",
+    "train_population",
+]
 
-EXECUTORS = ("local",)
+EXECUTORS = ("local", "ray")
 HISTOGRAM_BINS = 30
 
 Item = TypeVar("Item")
@@ -32,49 +43,86 @@ Result = TypeVar("Result")
 
 
 class Executor(Protocol):
-    """Runs a job on each item and yields ``(item, result or exception)`` as each ends."""
+    """Runs a job on each item and yields ``(item, result or exception)`` as each ends.
+
+    ``device`` resolves the device name where the jobs will run (``"auto"`` depends on
+    the machines); ``progress``, when given, is called with an item as it starts and
+    returns the per-epoch callback for its job (executors that train elsewhere skip it).
+    """
 
     name: str
 
+    def device(self, name: str) -> str: ...
+
     def map(
-        self, job: Callable[[Item], Result], items: Iterable[Item]
+        self,
+        job: Callable[..., Result],
+        items: Iterable[Item],
+        *,
+        progress: Callable[[Item], object] | None = None,
     ) -> Iterator[tuple[Item, Result | Exception]]: ...
 
 
 class LocalExecutor:
     """Train the populations one after the other in this process.
 
+    Parameters
+    ----------
+    threads : int, optional
+        torch's CPU threads while training; see :func:`reglab.fit` for the default.
+
     Examples
     --------
-    >>> list(LocalExecutor().map(lambda x: 1 / x, [2, 0]))[0]
+    >>> list(LocalExecutor().map(lambda x, progress=None: 1 / x, [2, 0]))[0]
     (2, 0.5)
     """
 
     name = "local"
 
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = None if threads is None else check_int("threads", threads, low=1)
+
+    def device(self, name: str) -> str:
+        """``"auto"`` is CUDA when this machine has it, else the CPU."""
+        return str(resolve_device(name))
+
     def map(
-        self, job: Callable[[Item], Result], items: Iterable[Item]
+        self,
+        job: Callable[..., Result],
+        items: Iterable[Item],
+        *,
+        progress: Callable[[Item], object] | None = None,
     ) -> Iterator[tuple[Item, Result | Exception]]:
         """Yield each item with its result, or with the ``Exception`` it raised.
 
         ``KeyboardInterrupt`` is not caught: Ctrl-C stops the study.
         """
-        for item in items:
-            try:
-                result = job(item)
-            except Exception as error:  # one population failing must not stop the study
-                yield item, error
-            else:
-                yield item, result
+        with torch_threads(self.threads):
+            for item in items:
+                try:
+                    result = job(item, progress=None if progress is None else progress(item))
+                except Exception as error:  # one population failing must not stop the study
+                    yield item, error
+                else:
+                    yield item, result
 
 
-def make_executor(name: str) -> Executor:
-    """The executor called ``name`` (only ``"local"`` for now).
+def make_executor(name: str, *, address: str | None = None, threads: int | None = None) -> Executor:
+    """The executor called ``name``: ``"local"`` (this process) or ``"ray"``.
+
+    Parameters
+    ----------
+    name : {"local", "ray"}
+    address : str, optional
+        The Ray cluster's ``HOST:PORT`` or ``"auto"`` (ray only; a local Ray when
+        omitted).
+    threads : int, optional
+        torch's CPU threads (local), or each Ray task's CPUs and threads (ray).
 
     Raises
     ------
     ReglabError
-        For an unknown name.
+        For an unknown name, an address without the ray executor, or ray not installed.
 
     Examples
     --------
@@ -82,7 +130,38 @@ def make_executor(name: str) -> Executor:
     'local'
     """
     check_choice("executor", name, EXECUTORS)
-    return LocalExecutor()
+    if name == "ray":
+        from reglab.study.ray_executor import RayExecutor  # imports ray only when asked
+
+        return RayExecutor(address, threads=threads)
+    if address is not None:
+        raise ReglabError(
+            invalid("address", "no address with the local executor (add --executor ray)", address)
+        )
+    return LocalExecutor(threads=threads)
+
+
+@contextmanager
+def torch_threads(count: int | None):
+    """Run a block with torch's CPU threads at ``count`` (unchanged if None), then restore.
+
+    Examples
+    --------
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(check_int("threads", count, low=1))
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def train_population(

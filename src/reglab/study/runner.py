@@ -9,6 +9,7 @@ retried. Runs are claimed before they train, so concurrent runners split the wor
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import sqlite3
 import time
@@ -28,9 +29,9 @@ from rich.progress import (
 )
 
 from reglab._version import __version__
-from reglab.errors import ReglabError, check_choice
+from reglab.errors import ReglabError, invalid
 from reglab.study.claims import LeaseRenewer, claim_runs, lease_seconds, new_owner, release
-from reglab.study.executors import make_executor, train_population
+from reglab.study.executors import Executor, make_executor, train_population
 from reglab.study.identity import spec_identity
 from reglab.study.inputs import StudyData, prepare_data
 from reglab.study.planner import Plan, Population, machine_memory, member_bytes, plan_study
@@ -38,7 +39,6 @@ from reglab.study.spec import Spec, load_spec
 from reglab.study.store import RunResult, Store, StoreLocked, now
 from reglab.study.store_checks import is_locked, locked_message
 from reglab.study.tables import print_failures, summary_table
-from reglab.train.setup import resolve_device
 
 __all__ = ["StudyOutcome", "run_study"]
 
@@ -74,7 +74,9 @@ def run_study(
     *,
     store: str | Path,
     device: str = "auto",
-    executor: str = "local",
+    executor: str | Executor = "local",
+    address: str | None = None,
+    threads: int | None = None,
     tensorboard: str | Path | None = None,
     progress: bool = True,
     memory_budget: int | None = None,
@@ -94,7 +96,16 @@ def run_study(
     store : str or pathlib.Path
         The SQLite store (created when missing).
     device : {"auto", "cpu", "cuda"}, default "auto"
-    executor : {"local"}, default "local"
+        Where the populations train (on Ray, ``"auto"`` is CUDA when the cluster has GPUs).
+    executor : {"local", "ray"} or Executor, default "local"
+        ``"local"`` trains in this process, ``"ray"`` as Ray tasks (``pip install
+        reglab[ray]``; see docs/cluster.md); an :class:`~reglab.study.executors.Executor`
+        instance is used as given.
+    address : str, optional
+        The Ray cluster's ``HOST:PORT`` or ``"auto"``; a local Ray when omitted (ray only).
+    threads : int, optional
+        torch's CPU threads (local; by default ``OMP_NUM_THREADS`` and the CPU affinity
+        decide), or each Ray task's CPUs and threads (ray; 1 by default).
     tensorboard : str or pathlib.Path, optional
         Accepted for the command line; TensorBoard logs are exported from the store
         afterwards (``reglab.report``), so training does not write them.
@@ -114,7 +125,8 @@ def run_study(
     ------
     ReglabError
         For a bad spec, dataset, store or argument, found before anything trains
-        (nothing stored is lost), or a store locked for longer than reglab waits.
+        (nothing stored is lost), a store locked for longer than reglab waits, or a Ray
+        cluster lost mid-study.
 
     Examples
     --------
@@ -132,9 +144,8 @@ def run_study(
     """
     del tensorboard  # exported from the store by the report layer
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
-    pool = make_executor(executor)
-    device = check_choice("device", device, ["auto", "cpu", "cuda"])
-    resolved = resolve_device(device)
+    pool = _executor(executor, address=address, threads=threads)
+    resolved = pool.device(device)  # before loading data: a bad device or address fails fast
     console = Console()
     with Store(store) as db:  # its path and schema are checked before the data loads
         data = prepare_data(spec, trusted=trusted)
@@ -156,15 +167,15 @@ def run_study(
             LeaseRenewer(db.path, work.owner, lease=work.lease),
             _Bars(console, len(todo), enabled=progress) as bars,
         ):
-
-            def job(population: Population) -> list[RunResult]:
-                return train_population(
-                    population, data, device=device, progress=bars.epoch_callback(population)
-                )
+            # A module-level function bound to the data: picklable, so a Ray executor ships
+            # it (and the data) once; the local executor adds each population's progress bar.
+            job = functools.partial(train_population, data=data, device=resolved)
 
             try:
                 while work.left(plan):
-                    for population, results in pool.map(job, work.claimed(plan)):
+                    for population, results in pool.map(
+                        job, work.claimed(plan), progress=bars.epoch_callback
+                    ):
                         if isinstance(results, Exception):
                             results = _failed(population, results, data)
                         work.finish(population, results)
@@ -308,6 +319,18 @@ def check_memory(
                 f"{settings.batch_size}), more than this machine's {total / 2**30:.1f} GiB; "
                 f"use smaller {smaller} or `batch_size`."
             )
+
+
+def _executor(executor: str | Executor, *, address, threads) -> Executor:
+    if isinstance(executor, str):
+        return make_executor(executor, address=address, threads=threads)
+    for name, value in (("address", address), ("threads", threads)):
+        if value is not None:  # an Executor instance carries its own
+            raise ReglabError(
+                invalid(name, f"no {name} with an Executor instance (set it on the executor)",
+                        value)
+            )  # fmt: skip
+    return executor
 
 
 def _failed(population: Population, error: Exception, data: StudyData) -> list[RunResult]:

@@ -101,7 +101,10 @@ def fit(
         Overrides the task inferred from ``y``.
     device : {"auto", "cpu", "cuda"}, default "auto"
     threads : int, optional
-        CPU threads; all the cores this process may use when omitted.
+        CPU threads (torch's intra-op threads). When omitted, ``OMP_NUM_THREADS`` and
+        the process's CPU affinity decide and are never overridden: torch's current
+        setting stands, lowered to the cores in the affinity mask only when
+        ``OMP_NUM_THREADS`` is unset and the setting exceeds them.
     record_weights : bool, default False
         Keep each member's kernels after epoch 1 and at the end (``History.weights``).
     progress : callable, optional
@@ -133,13 +136,24 @@ def fit(
 
 
 def _resolve_threads(threads: int | None) -> None:
-    if threads is None:
+    """Set torch's CPU threads for a fit.
+
+    ``threads`` given: exactly that many. Omitted: torch's current setting stands, since
+    it already follows ``OMP_NUM_THREADS``, the CPU affinity at start-up (``taskset``) and
+    whatever the caller set (a Ray task sets its ``num_cpus``); it is lowered to the
+    cores of this process's affinity mask only when ``OMP_NUM_THREADS`` is unset and the
+    setting exceeds them (the mask shrank after start-up, a cgroup cpuset): more threads
+    than cores only wait on each other, 40-80x slower on a busy 2-core machine.
+    """
+    if threads is not None:
+        threads = check_int("threads", threads, low=1)
+    elif "OMP_NUM_THREADS" not in os.environ:
         try:
-            threads = len(os.sched_getaffinity(0))
+            cores = len(os.sched_getaffinity(0))
         except AttributeError:  # not on every OS
-            threads = os.cpu_count() or 1
-    threads = check_int("threads", threads, low=1)
-    if torch.get_num_threads() != threads:
+            cores = os.cpu_count() or 1
+        threads = min(torch.get_num_threads(), cores)
+    if threads is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 
 
