@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-SCRIPTS = ["p1_seed_mlp.py", "p2_text_mlp.py", "p3_tiny_batches.py", "p4_populations.py"]
+SCRIPTS = [
+    "p1_seed_mlp.py",
+    "p2_text_mlp.py",
+    "p3_tiny_batches.py",
+    "p4_populations.py",
+    "p5_cnn_population.py",
+]
 
 
 def _run(script: str, tmp_path: Path, *options: str) -> dict:
