@@ -21,6 +21,7 @@ SCRIPTS = [
     "p2_text_mlp.py",
     "p3_tiny_batches.py",
     "p4_populations.py",
+    "p5_cnn_population.py",
     "threads_loaded.py",
     pytest.param(
         "ray_overhead.py",
