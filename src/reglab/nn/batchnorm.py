@@ -145,8 +145,8 @@ def _grouped_batch_norm(x, running_mean, running_var, gamma, beta, use_batch, co
     Seen as ``(B, K*C, H, W)`` (the layout the grouped convolution writes, so a view), the
     members' channels are ``K*C`` channels of one ``BatchNorm2d``: its fused kernels do in
     a few passes what the general path does in about ten elementwise operations and their
-    backwards (P5's first map, 8 x 64 x 32 x 26 x 26 floats: forward and backward 3.6x
-    faster; P5's whole 8-member step 1.32 s instead of 2.40 s), and it updates the running
+    backwards (P5's 8-member step, forward and backward: 185 ms instead of 386 ms with
+    channels-first maps, 156 instead of 399 with channels-last ones), and it updates the running
     statistics in place by the same rule (unbiased variance, the new batch weighted by
     ``momentum``), equal to float rounding.
     The statistics are per channel, so a member's numbers do not depend on its peers.

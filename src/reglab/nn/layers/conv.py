@@ -13,9 +13,9 @@ The grouped input is laid out channels last (``(B, H, W, K*C)`` in memory, still
 ``(B, K*C, H, W)``): oneDNN then runs the grouped convolution without reordering its input
 and output to a blocked layout and back, and batch norm, relu and pooling keep the layout,
 so :func:`as_groups` and :func:`from_groups` stay views between them. In P5's CNN
-(``bench/p5_cnn_population.py``, 2 CPU cores) an 8-member training step took 0.99 s
-channels last against 1.32 s channels first (medians of 7 interleaved rounds on a busy
-machine; see docs/performance.md).
+(``bench/p5_cnn_population.py``, 2 CPU cores) an 8-member training step's forward and
+backward took 156 ms channels last against 185 ms channels first (medians of 5
+interleaved rounds; see docs/performance.md).
 """
 
 from __future__ import annotations
