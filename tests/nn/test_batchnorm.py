@@ -72,3 +72,25 @@ def test_momentum_outside_unit_interval_is_refused():
         ReglabError, match=r"`momentum` of BatchNormConfig: expected a float in \[0, 1\]"
     ):
         BatchNormConfig(momentum=1.5)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_the_fused_path_for_feature_maps_equals_the_general_path(training):
+    # Whole batches of (K, B, C, H, W) maps go through F.batch_norm on the grouped view;
+    # a 0/1 `update` of all ones sends the same numbers through the general path.
+    torch.manual_seed(1)
+    k, c = 3, 4
+    config = BatchNormConfig(momentum=0.3, eps=1e-4)
+    x = (torch.randn(6, k, c, 5, 5) * 2 + 1).transpose(0, 1)  # the grouped layout's view
+    gamma, beta = torch.rand(k, 1, c, 1, 1) + 0.5, torch.randn(k, 1, c, 1, 1)
+    mean, var = torch.rand(k, 1, c, 1, 1), torch.rand(k, 1, c, 1, 1) + 0.5
+    stats = [(mean.clone(), var.clone()) for _ in range(2)]
+    fused = stacked_batch_norm(x, *stats[0], gamma, beta, training=training, config=config)
+    general = stacked_batch_norm(
+        x.contiguous(), *stats[1], gamma, beta, training=training, config=config,
+        update=torch.ones(k, 1, 1),
+    )  # fmt: skip
+    torch.testing.assert_close(fused, general, rtol=1e-5, atol=1e-5)
+    if training:
+        for a, b in zip(stats[0], stats[1]):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
