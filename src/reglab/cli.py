@@ -9,6 +9,7 @@ only the standard library is imported before :func:`main` starts its ``try``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -187,5 +188,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The console script: :func:`main`, then exit with its status.
+
+    After Ctrl-C the process ends at once with 130 (its one line already written): an
+    interpreter shutting down can still die of the same SIGINT (seen once in CI, status
+    -2 after the message), which would hide the status the documentation promises.
+    """
+    status = main()
+    if status == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
