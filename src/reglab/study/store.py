@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -124,9 +125,13 @@ class Store(StoreReading):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=self.lock_wait)
             self._db.execute(f"PRAGMA busy_timeout={int(self.lock_wait * 1000)}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            # Switching a new file to WAL, and the first schema transaction, can meet
+            # SQLITE_BUSY without SQLite's busy handler being called (it refuses to wait
+            # where two connections could deadlock); several runners opening one new store
+            # at once then retry here, within the same lock wait.
+            _until_unlocked(lambda: self._db.execute("PRAGMA journal_mode=WAL"), self.lock_wait)
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._create_or_upgrade()
+            _until_unlocked(self._create_or_upgrade, self.lock_wait)
         except sqlite3.Error as error:
             if is_locked(error):
                 raise StoreLocked(locked_message(self.path, self.lock_wait)) from None
@@ -179,7 +184,7 @@ class Store(StoreReading):
     def _transaction(self) -> Iterator[None]:
         """One write transaction; another program's lock becomes :class:`StoreLocked`."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            _until_unlocked(lambda: self._db.execute("BEGIN IMMEDIATE"), self.lock_wait)
         except sqlite3.OperationalError as error:
             if is_locked(error):
                 raise StoreLocked(locked_message(self.path, self.lock_wait)) from None
@@ -445,3 +450,15 @@ def _epoch_values(key: str, row: dict) -> tuple:
     extra = {k: v for k, v in row.items() if k not in EPOCH_COLUMNS and k != "epoch"}
     numbers = [_finite(row.get(column)) for column in EPOCH_COLUMNS]
     return (key, int(row["epoch"]), *numbers, json.dumps(extra) if extra else None)
+
+
+def _until_unlocked(action, wait: float):
+    """``action()``, tried again while it meets a lock, for at most ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as error:
+            if not is_locked(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
