@@ -258,13 +258,13 @@ def _wait_for(condition, process, what: str, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
-def _whole_runs_only(store: Path) -> int:
+def _whole_runs_only(store: Path, epochs: int = 30) -> int:
     db = sqlite3.connect(store)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     rows = db.execute("SELECT key, status FROM runs").fetchall()
     assert len(rows) == len({key for key, _ in rows})
-    epochs = dict(db.execute("SELECT run, COUNT(*) FROM epochs GROUP BY run").fetchall())
-    assert all(count == 30 for count in epochs.values()) and len(epochs) == len(rows)
+    counts = dict(db.execute("SELECT run, COUNT(*) FROM epochs GROUP BY run").fetchall())
+    assert all(count == epochs for count in counts.values()) and len(counts) == len(rows)
     return len(rows)
 
 
@@ -377,11 +377,22 @@ def test_more_threads_than_any_node_has_is_refused(cluster, tmp_path):
     )
 
 
-def test_a_cluster_shut_down_mid_study_is_one_line_exit_2_and_resumable(
-    own_namespace, tmp_path, reference
-):
+# One population per run and 400 epochs: on a quiet machine the 8 runs of SPEC can all end
+# in the second or two that `ray stop` takes, and the study would finish before the cluster
+# went down (CI saw it once).
+LONG_SPEC = SPEC.replace("epochs = 30", "epochs = 400").replace(
+    "max_members = 2", "max_members = 1"
+)
+
+
+def test_a_cluster_shut_down_mid_study_is_one_line_exit_2_and_resumable(own_namespace, tmp_path):
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "spec.toml").write_text(LONG_SPEC)
+    run_study(local / "spec.toml", store=local / "s.db", threads=1, progress=False)
+    reference = _numbers(local / "s.db")
     own_namespace.start_cluster()
-    (tmp_path / "spec.toml").write_text(SPEC)
+    (tmp_path / "spec.toml").write_text(LONG_SPEC)
     store = tmp_path / "s.db"
     first = own_namespace.start(
         *_reglab_run("--store", store, "--executor", "ray", "--address", ADDRESS), cwd=tmp_path
@@ -396,7 +407,7 @@ def test_a_cluster_shut_down_mid_study_is_one_line_exit_2_and_resumable(
                            "longer answers, with ")  # fmt: skip
     assert last.endswith("every finished run is in the store, so rerun the same command "
                          "once the cluster is back.")  # fmt: skip
-    assert 2 <= _whole_runs_only(store) < N_RUNS
+    assert 2 <= _whole_runs_only(store, epochs=400) < N_RUNS
     run_study(tmp_path / "spec.toml", store=store, threads=1, progress=False)  # resumes
     assert _numbers(store) == reference
 
