@@ -10,7 +10,6 @@ Training goes through autograd, or through the hand-written step when
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -210,10 +209,6 @@ class Sequential(PopulationModel):
     def describe(self) -> dict:
         """Plain settings of the architecture (for stores and reports)."""
         return {"layers": [layer.structure() for layer in self.layers], "members": self.members}
-
-    def parameter_count(self) -> int:
-        """Trainable numbers of one member."""
-        return int(sum(math.prod(s.shape) for s in self.layout.slots.values()))
 
 
 def _merged(pairs: list[tuple[list, list]]) -> list[tuple[list, list]]:

@@ -142,10 +142,6 @@ class Layer(torch.nn.Module):
                 values[n] = [values[n][member]]
         return type(self)(**values, name=self.name)
 
-    def member_values(self, member: int) -> dict:
-        """One member's per-member settings."""
-        return {n: getattr(self, n)[member] for n in self.per_member}
-
     # -- description ------------------------------------------------------------------
 
     def config(self) -> dict:
