@@ -44,6 +44,7 @@ def fit(
     validation_split: float = 0.0,
     train_index: list[np.ndarray] | None = None,
     validation_index: list[np.ndarray] | None = None,
+    test_data: tuple | None = None,
     standardize: bool = False,
     early_stopping=None,
     callbacks: list[Callback] | None = None,
@@ -87,6 +88,11 @@ def fit(
         Keras' rule: the last fraction of ``x`` (before shuffling) is held out.
     train_index, validation_index : list of arrays, optional
         Per member, the rows of ``x`` to train on and to validate on (K-fold).
+    test_data : tuple (x_test, y_test), optional
+        The test set: evaluated once, after training (after early stopping restored its
+        weights), into ``History.final["test_loss"]`` and ``final["test_<metric>"]``.
+        It never enters a History row, a callback or ``progress``, so nothing that
+        chooses (early stopping, the best epoch) can see it. Validate on other data.
     standardize : bool, default False
         Standardise inputs with statistics of each member's own training rows only.
     early_stopping : EarlyStopping or list, optional
@@ -305,13 +311,17 @@ def _finish(setup: FitSetup, histories: list[History], seconds: float) -> None:
             history.stopped_epoch = max(history.stopped_epoch, int(callback.stopped_epoch_))
     loss, metric = evaluate_rows(model, setup.inputs, setup.targets, setup.train_rows)
     val = _validate(setup)
+    test = None
+    if setup.test_inputs is not None:  # the only place the test set is ever evaluated
+        test = evaluate_rows(model, setup.test_inputs, setup.test_targets, None)
     name = model.head.metric_name
     sparsity = model.sparsity()
     for m, history in enumerate(histories):
         history.final = {"loss": float(loss[m]), name: float(metric[m])}
-        if val is not None:
-            history.final["val_loss"] = float(val[0][m])
-            history.final[f"val_{name}"] = float(val[1][m])
+        for prefix, scores in (("val_", val), ("test_", test)):
+            if scores is not None:
+                history.final[f"{prefix}loss"] = float(scores[0][m])
+                history.final[f"{prefix}{name}"] = float(scores[1][m])
         history.sparsity = sparsity[m]
         history.seconds = seconds
         if setup.record_weights:

@@ -43,6 +43,8 @@ class FitSetup:
     val_inputs: Inputs | None
     val_targets: torch.Tensor | None
     val_rows: list[np.ndarray] | None
+    test_inputs: Inputs | None
+    test_targets: torch.Tensor | None
     seeds: list[int]
     learning_rates: list[float]
     callbacks: list[list[Callback]]
@@ -116,8 +118,8 @@ def _check_lengths(x, y, what: str) -> None:
 def prepare_fit(
     *, model, x, y, epochs, batch_size, optimizer, learning_rate, momentum, weight_decay,
     seed, shuffle, validation_data, validation_split, train_index, validation_index,
-    standardize, early_stopping, callbacks, augment, image_shape, task, device, threads,
-    record_weights, progress,
+    test_data, standardize, early_stopping, callbacks, augment, image_shape, task, device,
+    threads, record_weights, progress,
 ) -> FitSetup:  # fmt: skip
     """Validate ``fit``'s arguments (see :func:`reglab.train.fit`) and prepare the run."""
     model = _as_model(model, seed)
@@ -156,13 +158,13 @@ def prepare_fit(
     val_targets = None
     if val_inputs is not None:
         val_targets = head.targets(val_y, dev)
-        if val_inputs.sample_shape != inputs.sample_shape:
-            raise ReglabError(
-                f"Invalid validation_data: its samples have shape {val_inputs.sample_shape} "
-                f"but the training samples have shape {inputs.sample_shape}."
-            )
+        _check_sample_shape("validation_data", val_inputs, inputs.sample_shape)
     if val_inputs is None and val_rows is not None:
         val_inputs, val_targets = inputs, targets
+    test_inputs, test_targets = None, None
+    if test_data is not None:
+        test_inputs, test_y = _held_out("test_data", test_data, dev, inputs.sample_shape)
+        test_targets = head.targets(test_y, dev)
     if standardize:
         _fit_standardization(model, inputs, train_rows)
     augmenter = None
@@ -178,6 +180,8 @@ def prepare_fit(
         val_inputs=val_inputs,
         val_targets=val_targets,
         val_rows=val_rows,
+        test_inputs=test_inputs,
+        test_targets=test_targets,
         seeds=seeds,
         learning_rates=lrs,
         callbacks=_member_callbacks(early_stopping, callbacks, k),
@@ -232,16 +236,34 @@ def _split_rows(n, k, validation_data, split, train_index, validation_index, dev
         ]
         return train, rows, None, None
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ReglabTypeError(
-                "Invalid value for `validation_data` of fit: expected a tuple (x_val, y_val). "
-                f"Received: {type(validation_data).__name__}."
-            )
-        x_val, y_val = validation_data
-        x_val = x_val if isinstance(x_val, MultiHot) else np.asarray(x_val)
-        _check_lengths(x_val, np.asarray(y_val), "validation_data")
-        return train, None, Inputs(x_val, device, name="validation_data"), np.asarray(y_val)
+        val_inputs, y_val = _held_out("validation_data", validation_data, device)
+        return train, None, val_inputs, y_val
     return train, None, None, None
+
+
+def _held_out(name: str, data, device, sample_shape=None) -> tuple[Inputs, np.ndarray]:
+    """``validation_data`` or ``test_data``: a pair ``(x, y)`` of one row per sample."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ReglabTypeError(
+            f"Invalid value for `{name}` of fit: expected a tuple (x, y). "
+            f"Received: {type(data).__name__}."
+        )
+    x, y = data
+    x = x if isinstance(x, MultiHot) else np.asarray(x)
+    y = np.asarray(y)
+    _check_lengths(x, y, name)
+    held_out = Inputs(x, device, name=name)
+    if sample_shape is not None:
+        _check_sample_shape(name, held_out, sample_shape)
+    return held_out, y
+
+
+def _check_sample_shape(name: str, held_out: Inputs, sample_shape: tuple) -> None:
+    if held_out.sample_shape != sample_shape:
+        raise ReglabError(
+            f"Invalid {name}: its samples have shape {held_out.sample_shape} "
+            f"but the training samples have shape {sample_shape}."
+        )
 
 
 def _fit_standardization(model: PopulationModel, inputs: Inputs, train_rows) -> None:
