@@ -285,6 +285,24 @@ CASES = [
     ),
     spec(
         "spec",
+        "validation-refit-without-folds",
+        r"`repeats` and `refit` apply to K-fold only: add `folds`",
+        top("validation = { split = 0.2, refit = true }"),
+    ),
+    spec(
+        "spec",
+        "validation-shuffle-without-split",
+        r"`shuffle` applies to a split only \(K-fold always shuffles\)",
+        top("validation = { folds = 3, shuffle = true }"),
+    ),
+    spec(
+        "spec",
+        "validation-seed-on-an-unshuffled-split",
+        r"`seed` has no effect on a split that takes the last rows",
+        top("validation = { split = 0.2, seed = 3 }"),
+    ),
+    spec(
+        "spec",
         "validation-one-fold",
         r"`validation\.folds`: expected greater than or equal to 2",
         top("validation = { folds = 1 }"),

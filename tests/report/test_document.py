@@ -83,10 +83,12 @@ def test_retrospective_leaves_out_runs_stopped_early(tiny_study):
 def test_summary_table_shows_the_stored_numbers_in_points(tiny_study, finals):
     rows = {r[0]: r for r in body_rows(parse(render_report(tiny_study)), "summary-table")}
     tests = [100 * t for _, t in finals["baseline"]]
-    assert rows["baseline"][3].startswith(f"{sum(tests) / 3:.2f} ± ")
+    # conftest: the validation rows score 2 points below the test set
+    assert rows["baseline"][3].startswith(f"{sum(tests) / 3 - 2.0:.2f} ± ")
+    assert rows["baseline"][4].startswith(f"{sum(tests) / 3:.2f} ± ")
     assert rows["l2 0.01"][1] == "4"
-    assert rows["l2 0.01"][8] == "1 of 4"  # diverged
-    assert rows["l2 0.01"][7] == "25.0%"  # zero weights
+    assert rows["l2 0.01"][9] == "1 of 4"  # diverged
+    assert rows["l2 0.01"][8] == "25.0%"  # zero weights
 
 
 def test_best_test_and_smallest_gap_cells_are_highlighted(tiny_study):
@@ -180,3 +182,39 @@ def test_command_line_reports_an_unknown_study_in_one_line(stored_tiny, capsys):
     assert main(["report", "nope", "--store", str(store)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Unknown study 'nope'" in err
+
+
+def test_a_study_validating_on_the_test_set_says_its_test_numbers_are_optimistic(tiny_study):
+    spec = dict(tiny_study.spec, validation={"split": None, "folds": None})
+    html = render_report(dataclasses.replace(tiny_study, spec=spec))
+    assert 'id="protocol-note-1"' in html
+    assert "the test set chose the epochs" in html
+    assert "the test set chose the epochs" not in render_report(tiny_study)
+
+
+def test_the_summary_names_its_three_sets_and_the_gap_against_test(tiny_study):
+    html = render_report(tiny_study)
+    header = html[html.index('<table id="summary-table">') :].split("</thead>")[0]
+    assert "validation accuracy" in header and "test accuracy" in header
+    assert "gap (train − test)" in header
+
+
+def test_an_old_split_study_without_test_scores_gaps_against_validation(tiny_study):
+    old = [dataclasses.replace(r, test_loss=None, test_metric=None) for r in tiny_study.runs]
+    html = render_report(dataclasses.replace(tiny_study, runs=old))
+    header = html[html.index('<table id="summary-table">') :].split("</thead>")[0]
+    assert "gap (train − validation)" in header
+    assert "held-out numbers are validation scores" in html
+    assert "train-validation gap" in html  # the verdicts say which set they compare
+
+
+def test_a_refit_study_shows_its_final_line(kfold_study):
+    refits = [dataclasses.replace(kfold_study.runs[0], key=f"r{s}", seed=s, fold=-1,
+                                  val_loss=None, val_metric=None, test_metric=2.0 + s,
+                                  epochs_run=7) for s in (0, 1)]  # fmt: skip
+    html = render_report(dataclasses.replace(kfold_study, runs=kfold_study.runs + refits))
+    rows = {r[0]: r for r in body_rows(parse(html), "refit-table")}
+    assert rows["baseline"][1] == "7" and rows["baseline"][2] == "2"
+    assert rows["baseline"][3].startswith("2.500 ± ")  # the mean of 2.0 and 3.0
+    kfold = body_rows(parse(html), "kfold-table")
+    assert [r[1] for r in kfold] == ["0", "1", "2"]  # the refit is not a fold

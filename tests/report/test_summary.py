@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from reglab.report.summary import run_best_epoch, summarize_variants
-from reglab.report.units import metric_units
+from reglab.study.summary import run_best_epoch, summarize_variants
+from reglab.study.units import metric_units
 
 ACCURACY = metric_units("accuracy")
 

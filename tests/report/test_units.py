@@ -4,7 +4,7 @@ import pytest
 
 import reglab.report
 from reglab.errors import ReglabError
-from reglab.report.units import metric_units
+from reglab.study.units import metric_units
 
 
 def test_unknown_metric_is_refused_with_a_suggestion():

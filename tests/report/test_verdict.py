@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from reglab.report.summary import summarize_variants
-from reglab.report.units import metric_units
+from reglab.study.summary import summarize_variants
+from reglab.study.units import metric_units
 from reglab.report.verdict import baseline_variant, variant_verdicts
 
 

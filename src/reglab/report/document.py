@@ -23,8 +23,13 @@ from reglab.report.figures import kfold_validation_curve, learning_curves, weigh
 from reglab.report.loading import open_study
 from reglab.report.outputs import check_output_file, report_path
 from reglab.report.retrospective import retrospective_summaries
-from reglab.report.summary import finished_runs, run_best_epoch, summarize_variants
-from reglab.report.units import MetricUnits, group_by_variant, metric_units
+from reglab.study.summary import (
+    finished_runs,
+    protocol_notes,
+    run_best_epoch,
+    summarize_variants,
+)
+from reglab.study.units import MetricUnits, group_by_variant, metric_units
 from reglab.report.verdict import baseline_variant, variant_verdicts
 
 __all__ = ["render_report", "write_report"]
@@ -111,8 +116,7 @@ def render_report(study) -> str:
     if not runs:
         raise ReglabError(f"Study {study.name!r} has no runs yet: run it before reporting.")
     units = metric_units(runs[0].metric)
-    kfold = len({r.fold for r in runs}) > 1
-    test_word = "validation" if kfold else "test"
+    kfold = len({r.fold for r in runs if not r.refit}) > 1
     summaries = summarize_variants(runs, units)
     histograms, histogram_runs = _histogram_runs(runs)
     context = {
@@ -123,11 +127,13 @@ def render_report(study) -> str:
         "run_count": _run_count(runs),
         "training_time": _duration(runs),
         "units": units,
-        "test_word": test_word,
+        "gap_against": _gap_against(summaries),
+        "notes": protocol_notes(study.spec, summaries),
+        "refit": [_refit_row(s, units) for s in summaries if s.refit_test is not None],
         "kfold": _kfold_rows(runs, units) if kfold else None,
         "summary": [_summary_row(s, units) for s in summaries],
         "baseline": baseline_variant([s.variant for s in summaries]),
-        "verdicts": variant_verdicts(runs, summaries, units, test_word),
+        "verdicts": variant_verdicts(runs, summaries, units),
         "retrospective": [
             _retrospective_row(r, units) for r in retrospective_summaries(runs, units)
         ],
@@ -195,14 +201,17 @@ def _kfold_figure(runs, units: MetricUnits) -> Figure:
 def _kfold_rows(runs, units: MetricUnits) -> list[dict]:
     rows = []
     for variant, group in group_by_variant(runs).items():
-        for fold in sorted({r.fold for r in group}):
+        for fold in sorted({r.fold for r in group if not r.refit}):
             done = [r for r in finished_runs(group) if r.fold == fold]
             best = [b for b in map(run_best_epoch, done) if b is not None]
             rows.append({
                 "variant": variant, "fold": fold,
                 "runs": f"{len(done)} of {sum(r.fold == fold for r in group)}",
                 "train": units.format(_mean([r.train_metric * units.scale for r in done])),
-                "test": units.format(_mean([r.test_metric * units.scale for r in done])),
+                "validation": units.format(_mean([r.val_metric * units.scale for r in done
+                                                  if r.val_metric is not None])),
+                "test": units.format(_mean([r.test_metric * units.scale for r in done
+                                            if r.test_metric is not None])),
                 "best_epoch": f"{np.mean(best):.1f}" if best else "—",
             })  # fmt: skip
     return rows
@@ -213,6 +222,7 @@ def _summary_row(s, units: MetricUnits) -> dict:
         "variant": s.variant,
         "runs": s.runs,
         "train": units.format_ci(s.train),
+        "validation": units.format_ci(s.validation),
         "test": units.format_ci(s.test),
         "gap": units.format_ci(s.gap),
         "best_test": s.best_test,
@@ -224,6 +234,19 @@ def _summary_row(s, units: MetricUnits) -> dict:
         "sparsity": f"{100 * s.sparsity:.1f}%" if s.sparsity is not None else "—",
         "diverged": f"{s.diverged} of {s.runs}" if s.diverged else "0",
         "failed": f"{s.failed} of {s.runs}" if s.failed else "0",
+    }
+
+
+def _gap_against(summaries) -> str:
+    return "test" if all(s.gap_against == "test" for s in summaries) else "validation"
+
+
+def _refit_row(s, units: MetricUnits) -> dict:
+    return {
+        "variant": s.variant,
+        "epochs": s.refit_epochs,
+        "runs": s.refit_test.n,
+        "test": units.format_ci(s.refit_test),
     }
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reglab.report.summary import finished_runs
-from reglab.report.units import MetricUnits, group_by_variant
+from reglab.study.summary import finished_runs
+from reglab.study.units import MetricUnits, group_by_variant
 
 __all__ = ["RetrospectiveSummary", "retrospective_summaries"]
 
@@ -91,7 +91,7 @@ def retrospective_summaries(
     Examples
     --------
     >>> from types import SimpleNamespace as R
-    >>> from reglab.report.units import metric_units
+    >>> from reglab.study.units import metric_units
     >>> rows = [{"val_loss": v, "val_accuracy": a}
     ...         for v, a in [(1.0, .5), (.8, .6), (.9, .7), (.95, .65), (.97, .66)]]
     >>> run = R(variant="a", status="done", train_metric=1.0, test_metric=0.66,

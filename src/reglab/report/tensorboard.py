@@ -20,7 +20,7 @@ import numpy as np
 from reglab.errors import ReglabError
 from reglab.report.loading import open_study
 from reglab.report.outputs import check_log_dir
-from reglab.report.units import group_by_variant
+from reglab.study.units import group_by_variant
 
 __all__ = ["export_tensorboard"]
 

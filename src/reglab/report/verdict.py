@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reglab.report.summary import VariantSummary, finished_runs
-from reglab.report.units import MetricUnits, group_by_variant
+from reglab.study.summary import VariantSummary, finished_runs, held_out_metric
+from reglab.study.units import MetricUnits, group_by_variant
 from reglab.validate import Comparison, compare_means
 
 __all__ = ["Verdict", "baseline_variant", "variant_verdicts"]
@@ -55,7 +55,7 @@ def baseline_variant(variants: Sequence[str]) -> str:
 
 
 def variant_verdicts(
-    runs: Sequence, summaries: Sequence[VariantSummary], units: MetricUnits, test_word="test"
+    runs: Sequence, summaries: Sequence[VariantSummary], units: MetricUnits
 ) -> list[Verdict]:
     """One verdict per non-baseline variant.
 
@@ -64,11 +64,9 @@ def variant_verdicts(
     runs : sequence of RunRecord
         The study's runs.
     summaries : sequence of VariantSummary
-        From :func:`~reglab.report.summary.summarize_variants` on the same runs.
+        From :func:`~reglab.study.summary.summarize_variants` on the same runs.
     units : MetricUnits
         The study's metric presentation (direction words depend on it).
-    test_word : str, default "test"
-        What the held-out data is called ("validation" for K-fold studies).
 
     Returns
     -------
@@ -77,8 +75,8 @@ def variant_verdicts(
     Examples
     --------
     >>> from types import SimpleNamespace as R
-    >>> from reglab.report.summary import summarize_variants
-    >>> from reglab.report.units import metric_units
+    >>> from reglab.study.summary import summarize_variants
+    >>> from reglab.study.units import metric_units
     >>> runs = [R(variant=v, seed=s, fold=0, repeat=0, status="done", train_metric=tr,
     ...           test_metric=te, best_epoch=1, stopped_epoch=0, sparsity=0.0, history=[])
     ...         for v, s, tr, te in [("baseline", 0, 1.0, 0.90), ("baseline", 1, 1.0, 0.92),
@@ -97,24 +95,28 @@ def variant_verdicts(
         if name == base:
             continue
         verdicts.append(
-            _verdict(summary, by_name[base], groups[name], groups[base], units, test_word)
+            _verdict(summary, by_name[base], groups[name], groups[base], units)
         )
     return verdicts
 
 
-def _verdict(summary, base, runs, base_runs, units, test_word) -> Verdict:
-    if summary.test is None or base.test is None:
-        missing = summary.variant if summary.test is None else base.variant
+def _verdict(summary, base, runs, base_runs, units) -> Verdict:
+    """Compares the test metric where both sides scored the test set, else validation."""
+    if summary.held_out is None or base.held_out is None:
+        missing = summary.variant if summary.held_out is None else base.variant
         return Verdict(summary.variant, f"no verdict: {missing!r} has no finished run.", None, None)
+    on_test = summary.test is not None and base.test is not None
+    held_out = (lambda r: r.test_metric) if on_test else held_out_metric
+    test_word = "test" if on_test else "validation"
     paired = _same_keys(runs, base_runs)
     if paired:  # compare_means pairs a[i] with b[i]: put both in (seed, fold, repeat) order
         runs, base_runs = _pair_order(runs), _pair_order(base_runs)
     # Rounded far below what is shown: accuracies are ratios of counts, and x100 float
     # noise would turn equal paired differences into a "nearly constant" sample that
     # scipy warns about instead of the exact answer compare_means gives for constants.
-    gaps = [[round(units.gap(r.train_metric, r.test_metric), 9) for r in rs]
+    gaps = [[round(units.gap(r.train_metric, held_out(r)), 9) for r in rs]
             for rs in (runs, base_runs)]  # fmt: skip
-    tests = [[round(r.test_metric * units.scale, 9) for r in rs] for rs in (runs, base_runs)]
+    tests = [[round(held_out(r) * units.scale, 9) for r in rs] for rs in (runs, base_runs)]
     enough = len(runs) >= 2 and len(base_runs) >= 2
     gap = compare_means(gaps[0], gaps[1], paired=paired) if enough else None
     test = compare_means(tests[0], tests[1], paired=paired) if enough else None
@@ -124,10 +126,10 @@ def _verdict(summary, base, runs, base_runs, units, test_word) -> Verdict:
     if gap_change == 0:
         direction = "left unchanged"
     text = (
-        f"{direction} the train-test gap from {units.format_ci(base.gap)} to "
+        f"{direction} the train-{test_word} gap from {units.format_ci(base.gap)} to "
         f"{units.format_ci(summary.gap)}{units.unit} {_evidence(gap)} and "
     )
-    difference = summary.test.mean - base.test.mean
+    difference = summary.held_out.mean - base.held_out.mean
     better = difference > 0 if units.higher_is_better else difference < 0
     verb = ("improved" if better else "worsened") if test and test.significant else "changed"
     spread = f" ± {units.format(test.half_width)}" if test else ""

@@ -186,7 +186,11 @@ def train_population(
     runs, shape = population.runs, population.settings
     started = now()
     model = population_model(runs)
+    # A split or a fold validates on its own rows; a refit has no validation rows; else
+    # the test set validates (the tutorials' choice). The test set is scored by all.
     folds = runs[0].train_index is not None
+    test_set = (data.x_test, data.y_test)
+    validates_on_test = not folds and not runs[0].refit
     augment = shape.augment
     histories = fit(
         model,
@@ -201,7 +205,8 @@ def train_population(
         seed=[r.seed for r in runs],
         train_index=[r.train_index for r in runs] if folds else None,
         validation_index=[r.validation_index for r in runs] if folds else None,
-        validation_data=None if folds else (data.x_test, data.y_test),
+        validation_data=test_set if validates_on_test else None,
+        test_data=test_set,
         standardize=data.standardize,
         early_stopping=[r.settings.early_stopping and r.settings.early_stopping.build()
                         for r in runs],
@@ -226,8 +231,10 @@ def train_population(
             metric=metric,
             train_loss=h.final.get("loss"),
             train_metric=h.final.get(metric),
-            test_loss=h.final.get("val_loss"),
-            test_metric=h.final.get(f"val_{metric}"),
+            val_loss=h.final.get("val_loss"),
+            val_metric=h.final.get(f"val_{metric}"),
+            test_loss=h.final.get("test_loss"),
+            test_metric=h.final.get(f"test_{metric}"),
             best_epoch=h.best_epoch,
             stopped_epoch=h.stopped_epoch,
             epochs_run=h.epochs_run,

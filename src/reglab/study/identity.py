@@ -32,6 +32,8 @@ _V1_SETTINGS = (
     "weight_decay", "penalty", "dropout", "dropout_mode", "dropconnect", "batchnorm",
     "early_stopping", "augment",
 )  # fmt: skip
+# The validation keys version 1 had.
+_V1_VALIDATION = ("split", "folds", "repeats", "stratify", "seed")
 # The datasets whose options listed `trusted = false` in version 1.
 _V1_TRUSTED_OPTION = ("mnist", "fashion_mnist", "imdb", "reuters", "boston_housing")
 
@@ -118,7 +120,7 @@ def legacy_v1_identity(
         "dataset": {"name": spec.dataset.name, "options": options},
         "train_size": spec.train_size,
         "label_noise": spec.label_noise,
-        "validation": spec.validation.model_dump(mode="json"),
+        "validation": spec.validation.model_dump(mode="json", include=set(_V1_VALIDATION)),
         "settings": resolved,
         "seed": seed,
         "fold": fold,

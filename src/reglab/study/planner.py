@@ -28,6 +28,7 @@ from reglab.study.spec import Spec
 from reglab.validate import kfold, validation_split
 
 __all__ = [
+    "REFIT_FOLD",
     "SHAPE_FIELDS",
     "Plan",
     "PlannedRun",
@@ -58,12 +59,17 @@ _BYTES = 4  # float32
 _OPTIMIZER_STATE = {"sgd": 0, "rmsprop": 1, "adam": 2, "adamw": 2}
 
 
+# The fold number of a K-fold study's refit run (all training rows, no validation).
+REFIT_FOLD = -1
+
+
 @dataclass(frozen=True, eq=False)
 class PlannedRun:
     """One run to train: its identity, its settings and its rows.
 
     ``train_index`` / ``validation_index`` are None when the run trains on the whole
-    training set and validates on the dataset's test set.
+    training set: it then validates on the dataset's test set, or, for a refit run
+    (``fold == REFIT_FOLD``), not at all.
     """
 
     key: str
@@ -76,6 +82,10 @@ class PlannedRun:
     train_index: np.ndarray | None = None
     validation_index: np.ndarray | None = None
     legacy_key: str = ""  # its key in a schema-1 store (every default hashed)
+
+    @property
+    def refit(self) -> bool:
+        return self.fold == REFIT_FOLD
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +110,7 @@ class Plan:
 
     runs: list[PlannedRun]
     populations: list[Population] = field(default_factory=list)
+    budget: int = 0  # the memory budget the populations were cut to (bytes)
 
 
 def run_key(identity: dict) -> str:
@@ -263,7 +274,7 @@ def plan_study(
                     )
                 )
     populations = group_runs(runs, spec, n_features, n_outputs, budget, input_shape)
-    return Plan(runs=runs, populations=populations)
+    return Plan(runs=runs, populations=populations, budget=budget)
 
 
 def population_shape(settings: RunSettings) -> dict:
@@ -305,11 +316,14 @@ def _splits(spec: Spec, n_train: int, y_train: np.ndarray | None) -> list:
     scheme = spec.validation
     if scheme.kind == "test":
         return [None]
-    if scheme.kind == "split":
-        return [validation_split(n_train, scheme.split)]
     labels = None
     if scheme.stratify:
         labels = None if y_train is None else np.asarray(y_train)[:n_train]
+    if scheme.kind == "split":
+        random = scheme.shuffle or scheme.stratify
+        return [validation_split(n_train, scheme.split, shuffle=scheme.shuffle,
+                                 seed=scheme.seed if random else None, y=labels,
+                                 stratify=scheme.stratify)]  # fmt: skip
     return kfold(
         n_train,
         folds=scheme.folds,

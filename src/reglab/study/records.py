@@ -68,7 +68,8 @@ class RunRecord:
     train_loss, train_metric : float or None
         Loss and metric on the run's training rows, in eval mode, after training.
     test_loss, test_metric : float or None
-        Loss and metric on the run's validation data (the test set, a split or a fold).
+        Loss and metric on the dataset's test set, scored once after training; None when
+        the run did not score it (a store made before schema 3 for a split or K-fold).
     best_epoch, stopped_epoch : int
         1-based; 0 means none (as Keras' ``stopped_epoch``).
     epochs_run : int
@@ -79,6 +80,10 @@ class RunRecord:
         One dict per epoch with every History column (``epoch``, ``loss``, ``val_loss``...).
     histograms : list of WeightHistogram, default []
         Kernel histograms after the first and the last epoch.
+    val_loss, val_metric : float or None, default None
+        Loss and metric on the run's validation rows (its split or fold; the test set
+        itself when the study validates on it), after training; None for a refit run,
+        which has no validation rows.
 
     Examples
     --------
@@ -107,6 +112,13 @@ class RunRecord:
     sparsity: float | None
     history: list[dict] = field(default_factory=list)
     histograms: list[WeightHistogram] = field(default_factory=list)
+    val_loss: float | None = None
+    val_metric: float | None = None
+
+    @property
+    def refit(self) -> bool:
+        """A K-fold study's final run on all training rows (``fold == -1``)."""
+        return self.fold < 0
 
 
 @dataclass(frozen=True)

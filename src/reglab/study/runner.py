@@ -35,6 +35,7 @@ from reglab.study.executors import Executor, make_executor, train_population
 from reglab.study.identity import spec_identity
 from reglab.study.inputs import StudyData, prepare_data
 from reglab.study.planner import Plan, Population, machine_memory, member_bytes, plan_study
+from reglab.study.refit import plan_refit
 from reglab.study.spec import Spec, load_spec
 from reglab.study.store import RunResult, Store, StoreLocked, now
 from reglab.study.store_checks import is_locked, locked_message
@@ -163,6 +164,7 @@ def run_study(
         work = _Work(db, spec.name, lease_seconds(), console)
         stored = db.finished_keys(spec.name)
         todo = [r for r in plan.runs if r.key not in stored]
+        refit = Plan(runs=[])
         with (
             LeaseRenewer(db.path, work.owner, lease=work.lease),
             _Bars(console, len(todo), enabled=progress) as bars,
@@ -170,27 +172,41 @@ def run_study(
             # A module-level function bound to the data: picklable, so a Ray executor ships
             # it (and the data) once; the local executor adds each population's progress bar.
             job = functools.partial(train_population, data=data, device=resolved)
-
             try:
-                while work.left(plan):
-                    for population, results in pool.map(
-                        job, work.claimed(plan), progress=bars.epoch_callback
-                    ):
-                        if isinstance(results, Exception):
-                            results = _failed(population, results, data)
-                        work.finish(population, results)
-                        bars.population_done(population)
-                    work.wait_for_others(plan)
+                _train(pool, job, work, plan, bars, data)
+                if spec.validation.refit:  # only once every fold run is in the store
+                    work.flush()
+                    refit = plan_refit(
+                        spec, db.load(spec.name), first_position=len(plan.runs),
+                        n_features=data.n_features, n_outputs=data.task.n_outputs,
+                        budget=plan.budget, input_shape=data.sample_shape,
+                    )  # fmt: skip
+                    bars.add(len(work.left(refit)))
+                    _train(pool, job, work, refit, bars, data)
             finally:
                 work.close()
         record = db.load(spec.name)
     console.print(summary_table(record))
     print_failures(console, record)
+    planned = len(plan.runs) + len(refit.runs)
     return StudyOutcome(
-        study=spec.name, store=Path(store), planned=len(plan.runs),
-        skipped=len(plan.runs) - len(work.attempted), trained=work.counts["done"],
+        study=spec.name, store=Path(store), planned=planned,
+        skipped=planned - len(work.attempted), trained=work.counts["done"],
         diverged=work.counts["diverged"], failed=work.counts["failed"],
     )  # fmt: skip
+
+
+def _train(pool: Executor, job, work: _Work, plan: Plan, bars: _Bars, data: StudyData) -> None:
+    """Train the plan's runs that no runner has finished, until none is left."""
+    while work.left(plan):
+        for population, results in pool.map(
+            job, work.claimed(plan), progress=bars.epoch_callback
+        ):
+            if isinstance(results, Exception):
+                results = _failed(population, results, data)
+            work.finish(population, results)
+            bars.population_done(population)
+        work.wait_for_others(plan)
 
 
 def _begin(db: Store, spec: Spec, plan: Plan, device: str) -> None:
@@ -396,6 +412,10 @@ class _Bars:
             self.progress.update(self.current, completed=epoch, best=shown)
 
         return update
+
+    def add(self, runs: int) -> None:
+        """More runs to train (a K-fold study's refit runs, planned after its folds)."""
+        self.progress.update(self.overall, total=self.progress.tasks[self.overall].total + runs)
 
     def population_done(self, population: Population) -> None:
         if self.current is not None:

@@ -87,15 +87,25 @@ class DatasetSpec(BaseModel):
 
 
 class ValidationSpec(BaseModel):
-    """``"test"`` (the dataset's test set), ``{ split = 0.2 }`` or ``{ folds = 4 }``."""
+    """Where the validation rows come from; the dataset's test set is scored at the end.
+
+    ``{ split = 0.2 }`` (Keras' rule: the last fraction of the training rows; ``shuffle``
+    or ``stratify`` draw them at random), ``{ folds = 4 }`` (K-fold; ``refit = true``
+    then trains one run per seed on all training rows for the epochs the folds chose),
+    or ``"test"``: the test set itself validates, as the tutorials do, and its numbers
+    are then optimistic (the report says so).
+    """
 
     model_config = STRICT
 
     split: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     folds: Annotated[int, Field(ge=2)] | None = None
     repeats: PositiveInt = 1
+    shuffle: bool = False
     stratify: bool = False
-    # Of the fold shuffle (the same folds for every run seed); NumPy's seeds are 32-bit.
+    refit: bool = False
+    # Of the fold shuffle or the split's draw (the same rows for every run seed); NumPy's
+    # seeds are 32-bit.
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
     @model_validator(mode="before")
@@ -113,8 +123,19 @@ class ValidationSpec(BaseModel):
     def _one_scheme(self) -> ValidationSpec:
         if self.split is not None and self.folds is not None:
             raise problem("give either `split` or `folds`, not both")
-        if self.folds is None and (self.repeats != 1 or self.stratify or self.seed != 0):
-            raise problem("`repeats`, `stratify` and `seed` apply to K-fold only: add `folds`")
+        if self.folds is None and (self.repeats != 1 or self.refit):
+            raise problem("`repeats` and `refit` apply to K-fold only: add `folds`")
+        if self.split is None and self.shuffle:
+            raise problem(
+                "`shuffle` applies to a split only (K-fold always shuffles): add `split`"
+            )
+        if self.kind == "test" and (self.stratify or self.seed != 0):
+            raise problem("`stratify` and `seed` apply to a split or K-fold: add `split` or `folds`")
+        if self.kind == "split" and self.seed != 0 and not (self.shuffle or self.stratify):
+            raise problem(
+                "`seed` has no effect on a split that takes the last rows: add "
+                "`shuffle = true` or drop `seed`"
+            )
         return self
 
     @property

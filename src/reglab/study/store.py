@@ -154,7 +154,10 @@ class Store(StoreReading):
             else:
                 for step in range(version, SCHEMA_VERSION):
                     for statement in UPGRADES[step]:
-                        self._db.execute(statement)
+                        if callable(statement):
+                            statement(self._db)
+                        else:
+                            self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -353,8 +356,11 @@ class Store(StoreReading):
                                      (run.key, owner))  # fmt: skip
                     return False
             self._db.execute("DELETE FROM runs WHERE key = ?", (run.key,))
+            columns = ("key", "study", "position", "variant", "seed", "fold", "repeat",
+                       *RUN_FIELDS)  # fmt: skip
             self._db.execute(
-                f"INSERT INTO runs VALUES ({', '.join('?' * (7 + len(RUN_FIELDS)))})",
+                f"INSERT INTO runs ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
                 (run.key, study, position, run.variant, run.seed, run.fold, run.repeat, *values),
             )
             self._db.executemany(

@@ -6,13 +6,14 @@ runs SELECTs, so a store opened read-only serves it whole.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
 
 from reglab.errors import ReglabError
 from reglab.study.records import RunRecord, StudyRecord, WeightHistogram
-from reglab.study.store_schema import EPOCH_COLUMNS, RUN_FIELDS
+from reglab.study.store_schema import EPOCH_COLUMNS, RUN_FIELDS, held_out_was_test
 
 __all__ = ["StoreReading", "json_cell"]
 
@@ -22,6 +23,7 @@ class StoreReading:
 
     _db: sqlite3.Connection
     path: Path
+    version: int
 
     def study_names(self) -> list[str]:
         """Every study in the store, oldest first."""
@@ -44,11 +46,17 @@ class StoreReading:
         if row is None:
             known = ", ".join(repr(n) for n in self.study_names()) or "none"
             raise ReglabError(f"Unknown study {name!r} in the store {self.path}: it holds {known}.")
+        spec = json_cell(row[1], self.path, name)
+        fields = RUN_FIELDS
+        if self.version < 3:  # read as the upgrade would write it (store_schema)
+            fields = tuple(f"NULL AS {f}" if f.startswith("val_") else f for f in fields)
         runs = [self._run(values) for values in self._db.execute(
-            f"SELECT key, variant, seed, fold, repeat, {', '.join(RUN_FIELDS)} FROM runs "
+            f"SELECT key, variant, seed, fold, repeat, {', '.join(fields)} FROM runs "
             "WHERE study = ? ORDER BY position, key", (name,)
         ).fetchall()]  # fmt: skip
-        return StudyRecord(row[0], json_cell(row[1], self.path, name), *row[2:], runs=runs)
+        if self.version < 3:
+            runs = [_as_schema_3(run, held_out_was_test(spec)) for run in runs]
+        return StudyRecord(row[0], spec, *row[2:], runs=runs)
 
     def _run(self, values: tuple) -> RunRecord:
         fields = dict(
@@ -80,6 +88,13 @@ class StoreReading:
             fields[name] = fields[name] or 0
         fields["metric"] = fields["metric"] or ""
         return RunRecord(**fields, history=history, histograms=histograms)
+
+
+def _as_schema_3(run: RunRecord, test_too: bool) -> RunRecord:
+    held_out = {"val_loss": run.test_loss, "val_metric": run.test_metric}
+    if not test_too:
+        held_out.update(test_loss=None, test_metric=None)
+    return dataclasses.replace(run, **held_out)
 
 
 def json_cell(text: str, path: Path, where: str):

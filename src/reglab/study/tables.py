@@ -13,40 +13,21 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from reglab.study.records import RunRecord, StudyRecord
+from reglab.study.records import StudyRecord
 from reglab.study.store import list_studies, load_study
-from reglab.validate import MeanCI, mean_ci
+from reglab.study.summary import VariantSummary, protocol_notes, summarize_variants
+from reglab.study.units import MetricUnits, metric_units
+from reglab.validate import MeanCI
 
-__all__ = ["best_epoch", "failure_lines", "print_failures", "print_runs", "summary_rows",
+__all__ = ["failure_lines", "print_failures", "print_runs", "summary_notes", "summary_rows",
            "summary_table"]  # fmt: skip
 
 
-def best_epoch(run: RunRecord) -> int:
-    """Early stopping's best epoch, or else the epoch of the lowest ``val_loss`` (0: none).
+def summary_rows(study: StudyRecord) -> list[VariantSummary]:
+    """Per variant: train, validation and test metric, the gap, best epoch and counts.
 
-    Examples
-    --------
-    >>> from reglab.study.records import RunRecord
-    >>> run = RunRecord("k", "v", 0, 0, 0, "done", None, 1.0, "accuracy", 0, 1, 0, 1, 0, 0, 3,
-    ...                 None, history=[{"epoch": 1.0, "val_loss": 0.5},
-    ...                                {"epoch": 2.0, "val_loss": 0.3},
-    ...                                {"epoch": 3.0, "val_loss": 0.4}])
-    >>> best_epoch(run)
-    2
-    """
-    if run.best_epoch:
-        return run.best_epoch
-    scored = [(row["val_loss"], int(row["epoch"])) for row in run.history
-              if math.isfinite(row.get("val_loss", math.nan))]  # fmt: skip
-    return min(scored)[1] if scored else 0
-
-
-def summary_rows(study: StudyRecord) -> list[dict]:
-    """Per variant: train and test metric, the gap, each a :class:`MeanCI`; best epoch; counts.
-
-    The gap is the training metric's advantage over the test metric (train - test for
-    accuracy, test - train for an error such as MAE), so a positive gap is overfitting.
-    Means are over the runs that finished (``done``); diverged and failed runs are counted.
+    The numbers of the report's summary (:func:`reglab.study.summary.summarize_variants`),
+    in shown units (accuracy in percent).
 
     Examples
     --------
@@ -54,46 +35,29 @@ def summary_rows(study: StudyRecord) -> list[dict]:
     >>> runs = [RunRecord(str(s), "base", s, 0, 0, "done", None, 1.0, "accuracy", 0.1, 1.0,
     ...                   0.5, t, 0, 0, 5, 0.0) for s, t in [(0, 0.8), (1, 0.9)]]
     >>> row = summary_rows(StudyRecord("s", {}, "", "iris", "cpu", "0", "0", runs))[0]
-    >>> row["variant"], round(row["gap"].mean, 2), row["runs"]
-    ('base', 0.15, 2)
+    >>> row.variant, round(row.gap.mean, 2), row.runs
+    ('base', 15.0, 2)
     """
-    variants: dict[str, list[RunRecord]] = {}
-    for run in study.runs:
-        variants.setdefault(run.variant, []).append(run)
-    rows = []
-    for variant, runs in variants.items():
-        done = [r for r in runs if r.status == "done" and _finite(r.train_metric, r.test_metric)]
-        sign = -1.0 if runs[0].metric == "mae" else 1.0
-        row = {
-            "variant": variant,
-            "metric": runs[0].metric,
-            "runs": len(runs),
-            "done": len(done),
-            "diverged": sum(r.status == "diverged" for r in runs),
-            "failed": sum(r.status == "failed" for r in runs),
-            "train": _ci([r.train_metric for r in done]),
-            "test": _ci([r.test_metric for r in done]),
-            "gap": _ci([sign * (r.train_metric - r.test_metric) for r in done]),
-            "best_epoch": _ci([float(best_epoch(r)) for r in done if best_epoch(r)]),
-        }
-        rows.append(row)
-    return rows
+    units = _units(study)
+    return summarize_variants(study.runs, units) if units is not None else []
 
 
 def summary_table(study: StudyRecord) -> Table:
     """The end-of-study table: one row per variant, mean ± 95% CI over seeds and folds.
 
-    Laid out for an 80-column terminal: no vertical rules, intervals written ``0.91±0.02``,
-    ``best`` for the best epoch, ``div/fail`` for the diverged and failed runs, and
+    Laid out for an 80-column terminal: no vertical rules, intervals written ``91.2±0.4``,
+    ``val`` for the validation rows, ``best`` for the best epoch, ``div/fail`` for the
+    diverged and failed runs, and
     variant names longer than two lines of their column cut with ``…`` (the report shows
-    them whole); numbers never wrap.
+    them whole); numbers never wrap. Which set each number is from is said below it
+    (:func:`summary_notes`).
 
     Examples
     --------
     >>> from rich.console import Console
     >>> from reglab.study.records import RunRecord, StudyRecord
     >>> runs = [RunRecord(str(s), "v" * 60, s, 0, 0, "done", None, 1.0, "accuracy", 0.1, 1.0,
-    ...                   0.5, t, 0, 0, 5, 0.0) for s, t in [(0, 0.8), (1, 0.9)]]
+    ...                   0.5, t, 0, 0, 5, 0.0, val_metric=t) for s, t in [(0, 0.8), (1, 0.9)]]
     >>> console = Console(width=80, record=True)
     >>> console.print(summary_table(StudyRecord("s", {}, "", "iris", "cpu", "0", "0", runs)))
     <BLANKLINE>
@@ -102,21 +66,42 @@ def summary_table(study: StudyRecord) -> Table:
     True
     """
     rows = summary_rows(study)
-    metric = rows[0]["metric"] if rows else "metric"
+    units = _units(study)
+    label = units.label if units is not None else "metric"
+    shown = f"{label} (%)" if units is not None and units.scale == 100 else label
     table = Table(
-        title=f"{study.name}: {metric}, mean ± 95% CI over seeds and folds",
-        box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
+        title=f"{study.name}: {shown}, mean ± 95% CI over seeds and folds",
+        box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left", collapse_padding=True,
     )  # fmt: skip
+    against = "gap" if all(r.gap_against == "test" for r in rows) else "gap (val)"
     table.add_column("variant", overflow="fold", min_width=8, max_width=18)
-    for column in ("runs", "train", "test", "gap", "best", "div/fail"):
+    columns = ["runs", "train", "val", "test", against, "best", "div/fail"]
+    for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
+    digits = 1 if units is not None and units.scale == 100 else 3
     for row in rows:
-        table.add_row(
-            _short(row["variant"]), str(row["runs"]), _show(row["train"]), _show(row["test"]),
-            _show(row["gap"]), _show(row["best_epoch"], digits=0),
-            f"{row['diverged']}/{row['failed']}",
-        )  # fmt: skip
+        cells = [
+            _short(row.variant), str(row.runs), _show(row.train, digits),
+            _show(row.validation, digits), _show(row.test, digits), _show(row.gap, digits),
+            "—" if row.best_epoch is None else f"{row.best_epoch:.0f}",
+            f"{row.diverged}/{row.failed}",
+        ]  # fmt: skip
+        table.add_row(*cells)
     return table
+
+
+def summary_notes(study: StudyRecord) -> list[str]:
+    """The lines printed under the summary table: which set each number is from, and a
+    K-fold study's final line (its refit runs' test metric)."""
+    rows = summary_rows(study)
+    units = _units(study)
+    lines = protocol_notes(study.spec, rows)
+    refits = [r for r in rows if r.refit_test is not None]
+    if refits and units is not None:
+        digits = 1 if units.scale == 100 else 3
+        scores = ", ".join(f"{r.variant} {_show(r.refit_test, digits)}" for r in refits)
+        lines.append(f"refit, test {units.label}{' (%)' if units.scale == 100 else ''}: {scores}")
+    return lines
 
 
 def failure_lines(study: StudyRecord) -> list[str]:
@@ -143,8 +128,8 @@ def failure_lines(study: StudyRecord) -> list[str]:
 
 
 def print_failures(console: Console, study: StudyRecord) -> None:
-    """Print why runs failed, below the summary (the table only counts them)."""
-    for line in failure_lines(study):
+    """Print which sets the numbers are from, and why runs failed, below the summary."""
+    for line in summary_notes(study) + failure_lines(study):
         console.print(line, markup=False, highlight=False)
 
 
@@ -188,28 +173,35 @@ def print_runs(store_path: str | Path, study: str | None = None) -> None:
         console.print(table)
         return
     record = load_study(store_path, study)
-    table = Table(title=f"runs of {record.name} ({record.dataset}, {record.device})")
-    for column in ("variant", "seed", "repeat", "fold", "status", "epochs", "train loss",
-                   "train metric", "test loss", "test metric", "seconds", "key"):  # fmt: skip
-        table.add_column(column)
+    metric = next((r.metric for r in record.runs if r.metric), "metric")
+    table = Table(
+        title=f"runs of {record.name} ({record.dataset}, {record.device}): {metric} on the "
+        "training rows, the validation rows and the test set",
+        box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left", collapse_padding=True,
+    )  # fmt: skip
+    repeats = any(r.repeat for r in record.runs)
+    for column in ("variant", "seed", "fold", "status", "epochs", "train", "val", "test",
+                   "seconds", "key"):  # fmt: skip
+        wraps = column in ("variant", "status")
+        table.add_column(column, no_wrap=not wraps, min_width=8 if wraps else None)
     for r in record.runs:
         status = r.status if r.error is None else f"{r.status}: {r.error}"
-        table.add_row(r.variant, str(r.seed), str(r.repeat), str(r.fold), status,
-                      str(r.epochs_run), *(_num(v) for v in (r.train_loss, r.train_metric,
-                      r.test_loss, r.test_metric)), _num(r.seconds, 1), r.key)  # fmt: skip
+        fold = "refit" if r.refit else (f"{r.repeat}.{r.fold}" if repeats else str(r.fold))
+        table.add_row(r.variant, str(r.seed), fold, status, str(r.epochs_run),
+                      *(_num(v, 3) for v in (r.train_metric, r.val_metric, r.test_metric)),
+                      _num(r.seconds, 1), r.key)  # fmt: skip
     console.print(table)
+    for line in summary_notes(record):
+        console.print(line, markup=False, highlight=False)
 
 
 def _short(name: str, limit: int = 36) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def _finite(*values) -> bool:
-    return all(v is not None and math.isfinite(v) for v in values)
-
-
-def _ci(values: list[float]) -> MeanCI | None:
-    return mean_ci(values) if values else None
+def _units(study: StudyRecord) -> MetricUnits | None:
+    metric = next((r.metric for r in study.runs if r.metric), None)
+    return metric_units(metric) if metric else None
 
 
 def _show(ci: MeanCI | None, digits: int = 3) -> str:

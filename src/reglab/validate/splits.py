@@ -17,7 +17,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import KFold, RepeatedKFold, RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.model_selection import (
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    ShuffleSplit,
+    StratifiedKFold,
+    StratifiedShuffleSplit,
+)
 
 from reglab.errors import ReglabError, check_int, check_number, invalid
 
@@ -150,11 +157,22 @@ def kfold(
     return result
 
 
-def validation_split(n_samples: int, split: float) -> Fold:
+def validation_split(
+    n_samples: int,
+    split: float,
+    *,
+    shuffle: bool = False,
+    seed: int | None = None,
+    y: np.ndarray | None = None,
+    stratify: bool = False,
+) -> Fold:
     """Keras' ``validation_split``: the last ``split`` fraction of the rows validates.
 
     As in Keras' ``fit``, the rows are taken before any shuffling, and the training part
-    is the first ``floor(n_samples * (1 - split))`` rows.
+    is the first ``floor(n_samples * (1 - split))`` rows. With ``shuffle`` (or
+    ``stratify``, which keeps each class's share in both parts) the same number of rows
+    is drawn at random instead, by scikit-learn's ``ShuffleSplit`` /
+    ``StratifiedShuffleSplit``.
 
     Parameters
     ----------
@@ -162,22 +180,33 @@ def validation_split(n_samples: int, split: float) -> Fold:
         Number of rows.
     split : float
         Fraction of the rows to validate on, in (0, 1).
+    shuffle : bool, default False
+        Draw the validation rows at random (``seed``) instead of taking the last ones.
+    seed : int, optional
+        Seeds the draw (0 when omitted); only with ``shuffle`` or ``stratify``.
+    y : array, optional
+        Class labels, for ``stratify``.
+    stratify : bool, default False
+        Keep the class proportions in both parts (implies a random draw).
 
     Returns
     -------
     Fold
-        ``fold=0``, ``repeat=0``.
+        ``fold=0``, ``repeat=0``; both index arrays sorted.
 
     Raises
     ------
     ReglabError
-        If ``split`` is not in (0, 1), or either part would be empty.
+        If ``split`` is not in (0, 1), either part would be empty, a seed is given
+        without a random draw, or ``y`` does not fit.
 
     Examples
     --------
     >>> fold = validation_split(10, 0.2)
     >>> fold.train.tolist(), fold.validation.tolist()
     ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
+    >>> len(validation_split(10, 0.2, shuffle=True, seed=1).validation)
+    2
     """
     n_samples = check_int("n_samples", n_samples, owner="validation_split", low=1)
     split = check_number(
@@ -191,8 +220,32 @@ def validation_split(n_samples: int, split: float) -> Fold:
             f"enough to split with split={split!r}; the {part} part would be empty. "
             "Give more data or a different split."
         )
+    random = shuffle or stratify
+    if seed is not None and not random:
+        raise ReglabError(
+            "Invalid arguments of validation_split: setting a seed has no effect since the "
+            f"last rows validate (shuffle=False). Received: seed={seed!r}. Drop the seed or "
+            "set shuffle=True."
+        )
+    if y is not None and not stratify:
+        raise ReglabError(
+            "Invalid arguments of validation_split: `y` is only used with stratify=True. "
+            "Set stratify=True or drop y."
+        )
     rows = np.arange(n_samples, dtype=np.int64)
-    return Fold(train=rows[:split_at], validation=rows[split_at:], fold=0, repeat=0)
+    if not random:
+        return Fold(train=rows[:split_at], validation=rows[split_at:], fold=0, repeat=0)
+    state = check_int("seed", 0 if seed is None else seed, owner="validation_split")
+    size = n_samples - split_at  # the same count as Keras' rule, drawn at random
+    if stratify:
+        labels = _check_labels(y, n_samples, 2, owner="validation_split")
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=size, random_state=state)
+    else:
+        labels = None
+        splitter = ShuffleSplit(n_splits=1, test_size=size, random_state=state)
+    train, validation = next(splitter.split(np.zeros((n_samples, 1)), labels))
+    return Fold(train=np.sort(train).astype(np.int64),
+                validation=np.sort(validation).astype(np.int64), fold=0, repeat=0)  # fmt: skip
 
 
 def _splitter(folds: int, repeats: int, shuffle: bool, seed: int | None, *, stratified: bool):
@@ -203,10 +256,12 @@ def _splitter(folds: int, repeats: int, shuffle: bool, seed: int | None, *, stra
     return cls(n_splits=folds, shuffle=shuffle, random_state=seed)
 
 
-def _check_labels(y: np.ndarray | None, n_samples: int, folds: int) -> np.ndarray:
+def _check_labels(
+    y: np.ndarray | None, n_samples: int, folds: int, owner: str = "kfold"
+) -> np.ndarray:
     if y is None:
         raise ReglabError(
-            "Invalid arguments of kfold: stratify=True needs `y`, one class label per sample."
+            f"Invalid arguments of {owner}: stratify=True needs `y`, one class label per sample."
         )
     labels = np.asarray(y)
     if labels.ndim == 2 and labels.shape[1] == 1:
@@ -215,7 +270,7 @@ def _check_labels(y: np.ndarray | None, n_samples: int, folds: int) -> np.ndarra
         labels = labels.argmax(axis=1)  # to_categorical targets: stratify by their class
     if labels.ndim != 1 or len(labels) != n_samples:
         raise ReglabError(
-            f"Invalid value for `y` of kfold: expected one class label per sample, shape "
+            f"Invalid value for `y` of {owner}: expected one class label per sample, shape "
             f"({n_samples},) or one-hot rows. "
             f"Received: an array of shape {labels.shape}."
         )
@@ -224,7 +279,7 @@ def _check_labels(y: np.ndarray | None, n_samples: int, folds: int) -> np.ndarra
     if counts.min() < folds:
         rare = classes[counts.argmin()].item()
         raise ReglabError(
-            f"Invalid value for `y` of kfold: stratifying into {folds} folds needs at least "
+            f"Invalid value for `y` of {owner}: stratifying into {folds} folds needs at least "
             f"{folds} samples of every class; class {rare!r} has {counts.min()}. "
             "Use fewer folds or stratify=False."
         )

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from reglab.errors import ReglabError, check_number
 from reglab.report.figures._text import plain
-from reglab.report.units import metric_units
+from reglab.study.units import metric_units
 from reglab.validate import mean_curve, smooth_curve
 
 __all__ = ["learning_curves"]
