@@ -7,6 +7,7 @@ from reglab.train.early_stopping import EarlyStopping
 from reglab.train.engine import fit, train_population
 from reglab.train.history import History
 from reglab.train.predicting import evaluate, predict
+from reglab.train.swa import SWA
 
 __all__ = [
     "Callback",
@@ -14,6 +15,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "ModelCheckpoint",
+    "SWA",
     "cross_validate",
     "evaluate",
     "fit",
