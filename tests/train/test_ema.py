@@ -48,7 +48,7 @@ def _keras_ema(weights, momentum):
 
 
 def test_final_weights_are_the_running_mean_of_the_weights_after_each_step():
-    model, histories, x, y = _fit([0.8, None])
+    model, _, _, _ = _fit([0.8, None])
     expected = _keras_ema(RECORDED[0], 0.8)
     np.testing.assert_allclose(model.bank[0].double().numpy(), expected, rtol=1e-5, atol=1e-7)
     # The member without EMA keeps its trained weights.
@@ -80,7 +80,7 @@ def test_population_members_with_different_momenta_equal_their_single_fits():
 
 def test_a_stopped_member_stops_averaging():
     stop = EarlyStopping(monitor="loss", patience=0, min_delta=10.0)  # stops after epoch 2
-    model, histories, _, _ = _fit([0.7, 0.7], early_stopping=[stop, None])
+    model, _, _, _ = _fit([0.7, 0.7], early_stopping=[stop, None])
     assert len(RECORDED[0]) == 2 and len(RECORDED[1]) == 6
     for m in (0, 1):
         np.testing.assert_allclose(
@@ -108,5 +108,5 @@ def test_momentum_outside_the_open_unit_interval_is_refused(momentum):
 def test_ema_with_restore_best_is_refused():
     x, y = _data()
     stop = EarlyStopping(patience=2, restore_best=True)
-    with pytest.raises(ReglabError, match="restore_best .* the average would do nothing; member 0"):
+    with pytest.raises(ReglabError, match=r"restore_best .* would do nothing; member 0"):
         fit(mlp([4]), x, y, ema=0.9, early_stopping=stop, validation_data=(x, y))

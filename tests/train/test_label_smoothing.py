@@ -108,7 +108,8 @@ def test_regression_refuses_label_smoothing():
 @pytest.mark.parametrize("value", [-0.1, 1.5])
 def test_label_smoothing_outside_zero_one_is_refused(value):
     x, y = _data()
-    with pytest.raises(ReglabError, match=r"`label_smoothing` of fit: expected a float in \[0, 1\]"):
+    expected = r"`label_smoothing` of fit: expected a float in \[0, 1\]"
+    with pytest.raises(ReglabError, match=expected):
         fit(mlp([4]), x, y, label_smoothing=value)
 
 

@@ -7,8 +7,18 @@ import pytest
 import torch
 from torch.optim.swa_utils import update_bn
 
-from reglab import SWA, BatchNorm, Callback, Dense, EarlyStopping, ReglabError, Sequential, fit
-from reglab import member, mlp
+from reglab import (
+    SWA,
+    BatchNorm,
+    Callback,
+    Dense,
+    EarlyStopping,
+    ReglabError,
+    Sequential,
+    fit,
+    member,
+    mlp,
+)
 
 RECORDED: dict[int, list[np.ndarray]] = {}
 
@@ -59,7 +69,7 @@ def test_constant_swa_rate_from_start_epoch():
 
 def _torch_twin(model, m):
     """Member m of Dense(8) -> BatchNorm -> Dense(None) as torch layers with its weights."""
-    kernel, bias, gamma, beta, out_kernel, out_bias = model.get_weights(member=m)
+    kernel, bias, gamma, beta, out_kernel, _ = model.get_weights(member=m)
     first = torch.nn.Linear(*kernel.shape)
     first.weight.data = torch.tensor(kernel.T.copy())
     first.bias.data = torch.tensor(bias.reshape(-1))
@@ -82,8 +92,12 @@ def test_batch_norm_statistics_are_recomputed_as_update_bn_does():
         loader = torch.utils.data.DataLoader(torch.tensor(x[rows[m]]), batch_size=16)
         update_bn(loader, twin)
         norm = twin[1]
-        np.testing.assert_allclose(buffers["batch_norm_0/running_mean"][m].flatten().numpy(),
-                                   norm.running_mean.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            buffers["batch_norm_0/running_mean"][m].flatten().numpy(),
+            norm.running_mean.numpy(),
+            rtol=1e-5,
+            atol=1e-6,
+        )
         np.testing.assert_allclose(buffers["batch_norm_0/running_var"][m].flatten().numpy(),
                                    norm.running_var.numpy(), rtol=1e-5, atol=1e-6)  # fmt: skip
 
@@ -99,8 +113,12 @@ def test_user_module_batch_norm_statistics_are_recomputed_as_update_bn_does():
     reference[1].momentum = 0.5  # update_bn must ignore and restore it
     update_bn(torch.utils.data.DataLoader(torch.tensor(x), batch_size=16), reference)
     for name in ("running_mean", "running_var", "num_batches_tracked"):
-        np.testing.assert_allclose(getattr(averaged[1], name).numpy(),
-                                   getattr(reference[1], name).numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            getattr(averaged[1], name).numpy(),
+            getattr(reference[1], name).numpy(),
+            rtol=1e-5,
+            atol=1e-6,
+        )
     assert averaged[1].momentum == 0.1 and int(averaged[1].num_batches_tracked) == 3
 
 
@@ -121,11 +139,11 @@ def test_swa_errors():
     x, y = _data()
     with pytest.raises(ReglabError, match=r"start_epoch=5 is after the last epoch \(3\)"):
         fit(mlp([4]), x, y, epochs=3, swa=SWA(5))
-    with pytest.raises(ReglabError, match="`swa` of fit: expected reglab.SWA"):
+    with pytest.raises(ReglabError, match=r"`swa` of fit: expected reglab\.SWA"):
         fit(mlp([4]), x, y, swa={"start_epoch": 1})
     with pytest.raises(ReglabError, match="a member ends with one average; member 0"):
         fit(mlp([4]), x, y, swa=SWA(1), ema=0.9)
-    with pytest.raises(ReglabError, match="restore_best .* would do nothing; member 0"):
+    with pytest.raises(ReglabError, match=r"restore_best .* would do nothing; member 0"):
         fit(mlp([4]), x, y, swa=SWA(1), validation_data=(x, y),
             early_stopping=EarlyStopping(restore_best=True))  # fmt: skip
     with pytest.raises(ReglabError, match=r"`lr` of SWA: expected a float in \(0, inf\)"):

@@ -10,12 +10,12 @@ from reglab.train.predicting import evaluate, predict
 from reglab.train.swa import SWA
 
 __all__ = [
+    "SWA",
     "Callback",
     "CrossValidation",
     "EarlyStopping",
     "History",
     "ModelCheckpoint",
-    "SWA",
     "cross_validate",
     "evaluate",
     "fit",

@@ -50,7 +50,7 @@ class SWA:
     >>> SWA(start_epoch=0)
     Traceback (most recent call last):
     ...
-    reglab.errors.ReglabError: Invalid value for `start_epoch` of SWA: expected an int >= 1. Received: start_epoch=0.
+    reglab.errors.ReglabError: Invalid value for `start_epoch` of SWA: expected an int >= 1...
     """
 
     def __init__(self, start_epoch: int, lr: float | None = None) -> None:
@@ -116,8 +116,9 @@ def update_batch_norm(model, inputs, train_rows, batch_size: int, members: list[
         model.train()
         try:
             alive = [m in chosen for m in range(k)]
-            for number, batch in enumerate(epoch_batches(train_rows, batch_size, alive,
-                                                          model.bank.device), start=1):
+            for number, batch in enumerate(
+                epoch_batches(train_rows, batch_size, alive, model.bank.device), start=1
+            ):
                 before_batch(number)
                 x = model.prepare_inputs(inputs.gather(batch.index))
                 model.forward_logits(x, training=True, step=batch)
