@@ -456,6 +456,62 @@ CASES = [
     ),
     spec(
         "spec",
+        "cutmix-on-tabular-data",
+        r"cutmix at variants\.base needs image data; dataset 'iris' is tabular",
+        with_variant("cutmix = { alpha = 1.0 }"),
+    ),
+    spec(
+        "spec",
+        "mixup-and-cutmix-together",
+        r"mixup and cutmix at variants\.base: a run mixes one way",
+        with_variant("mixup = { alpha = 0.2 }\ncutmix = { alpha = 1.0 }"),
+    ),
+    spec(
+        "spec",
+        "mixup-alpha-zero",
+        r"`variants\.base\.mixup\.alpha`: .*greater than 0",
+        with_variant("mixup = { alpha = 0.0 }"),
+    ),
+    spec(
+        "spec",
+        "label-smoothing-above-one",
+        r"`variants\.base\.label_smoothing`: .*less than or equal to 1",
+        with_variant("label_smoothing = 1.5"),
+    ),
+    spec(
+        "spec",
+        "label-smoothing-on-regression",
+        r"label_smoothing at variants\.base applies to class labels; dataset 'diabetes'",
+        replaced('dataset = "iris"', 'dataset = "diabetes"').replace(
+            "[variants.base]\n", "[variants.base]\nlabel_smoothing = 0.1\n"
+        ),
+    ),
+    spec(
+        "spec",
+        "ema-momentum-one",
+        r"`variants\.base\.ema\.momentum`: .*less than 1",
+        with_variant("ema = { momentum = 1.0 }"),
+    ),
+    spec(
+        "spec",
+        "ema-and-swa-together",
+        r"ema and swa at variants\.base: a run ends with one average",
+        with_variant("ema = { momentum = 0.9 }\nswa = { start_epoch = 1 }"),
+    ),
+    spec(
+        "spec",
+        "swa-after-the-last-epoch",
+        r"swa\.start_epoch = 5 at variants\.base is after the last epoch \(1\)",
+        with_variant("swa = { start_epoch = 5 }"),
+    ),
+    spec(
+        "spec",
+        "swa-with-restore-best",
+        r"swa at variants\.base with early_stopping\.restore_best: .*would do nothing",
+        with_variant("swa = { start_epoch = 1 }\nearly_stopping = { restore_best = true }"),
+    ),
+    spec(
+        "spec",
         "weight-decay-without-adamw",
         r"weight_decay at variants\.base .*no effect",
         with_variant("weight_decay = 0.01"),

@@ -122,7 +122,7 @@ class FastDenseStep:
         )
 
     @torch.no_grad()
-    def step(self, x, y: torch.Tensor, step) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(self, x, y: torch.Tensor, step, soft=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Forward, per-sample loss and metric, and gradients of each member's mean loss.
 
         Parameters
@@ -133,6 +133,9 @@ class FastDenseStep:
             Targets for the batch.
         step : reglab.train.inputs.Batch or None
             Padding weights and per-member counts when members' batches differ in length.
+        soft : torch.Tensor, optional
+            Soft targets ``(K, B, O)`` (label smoothing, mixup), see
+            :meth:`reglab.nn.heads.Head.batch_terms`.
 
         Returns
         -------
@@ -175,9 +178,9 @@ class FastDenseStep:
         outputs_n = model.head.task.n_outputs
         logits = affine(self.out_bias, h, out_kernel)[..., :outputs_n]
         if weight is None:  # every member's mean over the same B rows
-            loss, metric, d = model.head.batch_terms(logits, y, 1.0 / logits.shape[1])
+            loss, metric, d = model.head.batch_terms(logits, y, 1.0 / logits.shape[1], soft)
         else:
-            loss, metric, d = model.head.batch_terms(logits, y, 1.0)
+            loss, metric, d = model.head.batch_terms(logits, y, 1.0, soft)
             count = weight.sum(dim=1, keepdim=True).clamp_min(1.0)
             d.mul_(weight / count)
             loss = loss * weight[..., 0]

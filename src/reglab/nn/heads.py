@@ -7,6 +7,11 @@ the same as Keras' activation-then-loss. ``predict`` returns the activated outpu
 
 Every function works on a population: logits ``(K, B, O)``, targets ``(K, B, ...)``,
 per-sample results ``(K, B)``.
+
+Soft targets (label smoothing, mixup, cutmix: per-class probabilities ``(K, B, O)``) train
+through the one cross-entropy that takes probabilities, :attr:`Head.soft_loss`: the
+categorical form for a softmax head (an integer-label task's targets become one-hot), the
+binary form for a sigmoid head. The metric still compares with the hard labels.
 """
 
 from __future__ import annotations
@@ -71,9 +76,33 @@ class Head:
             return sigmoid(logits)
         return logits
 
-    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Per-sample data loss ``(K, B)``."""
-        kind = self.task.loss
+    @property
+    def soft_loss(self) -> str:
+        """The loss of soft targets: ``categorical_crossentropy`` behind a softmax,
+        ``binary_crossentropy`` behind a sigmoid (regression has no soft targets)."""
+        if self.task.activation == "softmax":
+            return "categorical_crossentropy"
+        return "binary_crossentropy"
+
+    def probabilities(self, y: torch.Tensor) -> torch.Tensor:
+        """Targets as per-class probabilities ``(K, B, O)``: integer labels one-hot."""
+        if self.task.loss == "sparse_categorical_crossentropy":
+            return F.one_hot(y, self.task.n_outputs).to(torch.float32)
+        return y
+
+    def smooth(self, probabilities: torch.Tensor, smoothing: torch.Tensor) -> torch.Tensor:
+        """Keras' label smoothing: ``y * (1 - ls) + ls / classes``, per member.
+
+        ``smoothing`` is a ``(K, 1, 1)`` column. ``classes`` is the number of outputs
+        behind a softmax (Keras' ``CategoricalCrossentropy``) and 2 behind a sigmoid,
+        where each output is a yes/no (Keras' ``BinaryCrossentropy``: ``+ 0.5 * ls``).
+        """
+        classes = self.task.n_outputs if self.task.activation == "softmax" else 2
+        return probabilities * (1.0 - smoothing) + smoothing / classes
+
+    def loss(self, logits: torch.Tensor, y: torch.Tensor, kind: str | None = None) -> torch.Tensor:
+        """Per-sample data loss ``(K, B)`` (of ``kind``, by default the task's loss)."""
+        kind = kind or self.task.loss
         if kind == "sparse_categorical_crossentropy":
             logp = torch.log_softmax(logits, dim=-1)
             return -logp.gather(-1, y.unsqueeze(-1)).squeeze(-1)
@@ -84,13 +113,15 @@ class Head:
         prediction = self.activate(logits)
         return (prediction - y).square().mean(-1)
 
-    def loss_gradient(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def loss_gradient(
+        self, logits: torch.Tensor, y: torch.Tensor, kind: str | None = None
+    ) -> torch.Tensor:
         """Derivative of each sample's loss with respect to its logits ``(K, B, O)``.
 
         The closed forms of the losses above (checked against autograd by the tests);
         the hand-written MLP backward pass starts from here.
         """
-        kind = self.task.loss
+        kind = kind or self.task.loss
         outputs = logits.shape[-1]
         if kind == "sparse_categorical_crossentropy":
             grad = torch.softmax(logits, dim=-1)
@@ -107,14 +138,20 @@ class Head:
         return grad
 
     def batch_terms(
-        self, logits: torch.Tensor, y: torch.Tensor, scale: float
+        self, logits: torch.Tensor, y: torch.Tensor, scale: float, soft=None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-sample loss and metric, and ``scale`` times the loss gradient, together.
 
         The same numbers as :meth:`loss`, :meth:`metric` and :meth:`loss_gradient`, with
         their shared intermediates computed once: on a tiny model the step is a few dozen
-        small operations, and each one saved is a few percent of it.
+        small operations, and each one saved is a few percent of it. With ``soft``
+        targets ``(K, B, O)`` the loss and gradient are :attr:`soft_loss`'s and the
+        metric compares with the hard labels ``y``.
         """
+        if soft is not None:
+            kind = self.soft_loss
+            grad = self.loss_gradient(logits, soft, kind).mul_(scale)
+            return self.loss(logits, soft, kind), self.metric(logits, y), grad
         kind = self.task.loss
         if kind == "sparse_categorical_crossentropy":
             # Softmax written out, not torch.softmax / log_softmax: on a short class axis

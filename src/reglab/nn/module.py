@@ -229,6 +229,34 @@ class ModuleModel(PopulationModel):
             )
         return torch.stack([torch.zeros_like(template) if o is None else o for o in outputs])
 
+    @contextlib.contextmanager
+    def cumulative_batch_norm(self, members: list[int]):
+        """See :meth:`PopulationModel.cumulative_batch_norm`: the module's batch norms run
+        with ``momentum=None`` on each member's reset statistics, as ``update_bn`` sets them."""
+        norms = [
+            (name, sub) for name, sub in self.module.named_modules()
+            if isinstance(sub, torch.nn.modules.batchnorm._BatchNorm) and sub.track_running_stats
+        ]  # fmt: skip
+        if not norms:
+            yield None
+            return
+        prefix = {name: f"{name}." if name else "" for name, _ in norms}
+        with torch.no_grad():
+            for name, _ in norms:
+                for buffer, value in (("running_mean", 0), ("running_var", 1),
+                                      ("num_batches_tracked", 0)):  # fmt: skip
+                    stacked = self._stacked.get(prefix[name] + buffer)
+                    if stacked is not None:
+                        stacked[members] = value
+        momenta = [sub.momentum for _, sub in norms]
+        for _, sub in norms:
+            sub.momentum = None
+        try:
+            yield lambda number: None  # torch counts the batches itself
+        finally:
+            for (_, sub), momentum in zip(norms, momenta):
+                sub.momentum = momentum
+
     def finish_fit(self) -> None:
         """Copy member 0's weights and buffers into the user's module."""
         self._load_into(self.module, 0)

@@ -9,6 +9,7 @@ buffers (:meth:`PopulationModel.member_buffers`) and compute logits.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -91,16 +92,21 @@ class PopulationModel(torch.nn.Module):
         self.built = True
 
     def train_step(
-        self, x: torch.Tensor, y: torch.Tensor, step
+        self, x: torch.Tensor, y: torch.Tensor, step, soft: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One training forward/backward: gradients of each member's mean data loss.
 
         Writes the gradients into ``self.grad`` and returns the per-sample data loss and
         metric ``(K, B)`` (zero on padded rows), detached. This is the autograd path; a
-        model may override it with a faster one that gives the same gradients.
+        model may override it with a faster one that gives the same gradients. With
+        ``soft`` targets ``(K, B, O)`` the loss is the head's ``soft_loss`` of them and
+        the metric compares with the hard labels ``y``.
         """
         logits = self.forward_logits(x, training=True, step=step)
-        loss = self.head.loss(logits, y)
+        if soft is None:
+            loss = self.head.loss(logits, y)
+        else:
+            loss = self.head.loss(logits, soft, self.head.soft_loss)
         weight = None if step is None else step.sample_weight
         if weight is None:
             objective = loss.sum() / loss.shape[1]
@@ -149,6 +155,18 @@ class PopulationModel(torch.nn.Module):
 
     def finish_fit(self) -> None:
         """Called when ``fit`` ends (a user module gets member 0's weights back)."""
+
+    @contextlib.contextmanager
+    def cumulative_batch_norm(self, members: list[int]):
+        """Recount the batch norm running statistics of ``members`` (SWA's ``update_bn``).
+
+        Inside the block their running statistics start from mean 0 and variance 1 and
+        every training-mode forward adds its batch with an equal weight (PyTorch's
+        ``momentum=None``); afterwards the layers' own momentum is back. Yields a function
+        to call with each batch's 1-based number before its forward, or None when the
+        model has no running statistics.
+        """
+        yield None
 
     def member(self, k: int):
         """Member ``k`` on its own (see :func:`reglab.nn.member`)."""

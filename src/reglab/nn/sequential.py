@@ -10,12 +10,15 @@ Training goes through autograd, or through the hand-written step when
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from collections.abc import Sequence
 
 import torch
 
 from reglab.errors import ReglabError, ReglabTypeError, check_int
 from reglab.nn.layers.base import Layer, Pass, copy_layer
+from reglab.nn.layers.batchnorm import BatchNorm
 from reglab.nn.layers.weighted import WeightedLayer
 from reglab.nn.layout import Layout
 from reglab.nn.population import PopulationModel
@@ -174,6 +177,33 @@ class Sequential(PopulationModel):
     def member_buffers(self) -> dict[str, torch.Tensor]:
         return {name: b for layer in self.layers for name, b in layer.member_buffers().items()}
 
+    @contextlib.contextmanager
+    def cumulative_batch_norm(self, members: list[int]):
+        """See :meth:`PopulationModel.cumulative_batch_norm`: the n-th batch is weighed by
+        ``momentum = 1 / n`` (the running value ``r + (batch - r) / n`` is the mean)."""
+        layers = [
+            layer for layer in self.layers
+            if isinstance(layer, BatchNorm) and layer.running_mean is not None
+        ]  # fmt: skip
+        if not layers:
+            yield None
+            return
+        saved = [layer.settings for layer in layers]
+        with torch.no_grad():
+            for layer in layers:
+                layer.running_mean[members] = 0.0
+                layer.running_var[members] = 1.0
+
+        def before_batch(number: int) -> None:
+            for layer, settings in zip(layers, saved):
+                layer.settings = dataclasses.replace(settings, momentum=1.0 / number)
+
+        try:
+            yield before_batch
+        finally:
+            for layer, settings in zip(layers, saved):
+                layer.settings = settings
+
     @property
     def constrained(self) -> bool:
         return any(isinstance(layer, WeightedLayer) and layer.constrained for layer in self.layers)
@@ -193,11 +223,11 @@ class Sequential(PopulationModel):
             h = layer.forward(h, run)
         return h
 
-    def train_step(self, x, y, step):
+    def train_step(self, x, y, step, soft=None):
         """The hand-written fast step when it covers this stack, else autograd's."""
         if self._fast is not None and not self.force_autograd:
-            return self._fast.step(x, y, step)
-        return super().train_step(x, y, step)
+            return self._fast.step(x, y, step, soft)
+        return super().train_step(x, y, step, soft)
 
     @property
     def fast_path(self) -> bool:

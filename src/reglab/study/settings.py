@@ -20,15 +20,21 @@ from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
 
 __all__ = [
     "AugmentSettings",
+    "EMASettings",
     "EarlyStoppingSettings",
+    "MixSettings",
     "ModelSettings",
     "PenaltySettings",
     "RunSettings",
+    "SWASettings",
     "VariantSettings",
     "problem",
 ]
 
 STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+# Settings added after the first release that are left out of to_json() while unset.
+AVERAGING_AND_SOFT_TARGETS = ("label_smoothing", "mixup", "cutmix", "ema", "swa")
 
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -122,6 +128,38 @@ class AugmentSettings(BaseModel):
         return self
 
 
+class MixSettings(BaseModel):
+    """``mixup`` / ``cutmix``: the ``alpha`` of ``Beta(alpha, alpha)`` (see reglab.train.mixing)."""
+
+    model_config = STRICT
+
+    alpha: Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+class EMASettings(BaseModel):
+    """``ema``: Keras' ``ema_momentum`` (an average of the weights after every step)."""
+
+    model_config = STRICT
+
+    momentum: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.99  # Keras' default
+
+
+class SWASettings(BaseModel):
+    """``swa``: equal average of the epoch-end weights from ``start_epoch`` (1-based) on,
+    trained with the constant rate ``lr`` from then on (the member's own rate if omitted)."""
+
+    model_config = STRICT
+
+    start_epoch: PositiveInt
+    lr: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
+
+    def build(self):
+        """The engine's :class:`reglab.SWA`."""
+        from reglab.train.swa import SWA
+
+        return SWA(self.start_epoch, self.lr)
+
+
 class ModelSettings(BaseModel):
     """The ``[model]`` table: architecture, optimizer and study-wide regularization.
 
@@ -148,6 +186,11 @@ class ModelSettings(BaseModel):
     batchnorm: bool | None = None
     early_stopping: EarlyStoppingSettings | None = None
     augment: AugmentSettings | None = None
+    label_smoothing: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    mixup: MixSettings | None = None
+    cutmix: MixSettings | None = None
+    ema: EMASettings | None = None
+    swa: SWASettings | None = None
 
     @field_validator("activation", mode="before")
     @classmethod
@@ -232,6 +275,11 @@ class RunSettings:
     # the runs of older stores keep their keys.
     layers: tuple[dict, ...] | None = None
     module: str | None = None
+    label_smoothing: float | None = None
+    mixup: MixSettings | None = None
+    cutmix: MixSettings | None = None
+    ema: EMASettings | None = None
+    swa: SWASettings | None = None
 
     @property
     def resolved_learning_rate(self) -> float:
@@ -247,7 +295,7 @@ class RunSettings:
             out[name] = value.model_dump() if isinstance(value, BaseModel) else value
         out["hidden"] = list(self.hidden)
         out["learning_rate"] = self.resolved_learning_rate
-        for name in ("layers", "module"):
+        for name in ("layers", "module", *AVERAGING_AND_SOFT_TARGETS):
             if out[name] is None:
                 del out[name]
         if "layers" in out:

@@ -192,7 +192,7 @@ class Spec(BaseModel):
         chosen: dict[str, Any] = {"epochs": self.epochs, "batch_size": self.batch_size}
         for layer in (self.model, self.variants[variant]):
             chosen.update(layer.model_dump(exclude_none=True, exclude_unset=True))
-            for name in ("penalty", "early_stopping", "augment"):
+            for name in ("penalty", "early_stopping", "augment", "mixup", "cutmix", "ema", "swa"):
                 if getattr(layer, name) is not None:
                     chosen[name] = getattr(layer, name)  # keep the model, not its dump
         if "hidden" in chosen:
@@ -373,6 +373,39 @@ def history_columns(info) -> tuple[str, ...]:
     return ("loss", "data_loss", "penalty", metric, "val_loss", f"val_{metric}")
 
 
+def _soft_target_and_averaging_checks(variant: str, settings, info) -> list[str]:
+    """What fit would refuse for ``label_smoothing``, ``mixup``, ``cutmix``, ``ema``, ``swa``."""
+    where = f"variants.{variant}"
+    problems = []
+    mixing = [name for name in ("mixup", "cutmix") if getattr(settings, name) is not None]
+    if info.task == "regression":
+        for name in ([] if not settings.label_smoothing else ["label_smoothing"]) + mixing:
+            problems.append(f"{name} at {where} applies to class labels; dataset "
+                            f"'{info.name}' is a regression task")  # fmt: skip
+    if len(mixing) == 2:
+        problems.append(f"mixup and cutmix at {where}: a run mixes one way; give one")
+    if settings.cutmix is not None and info.input_kind != "images":
+        problems.append(f"cutmix at {where} needs image data; dataset '{info.name}' is "
+                        f"{info.input_kind}")  # fmt: skip
+    if settings.mixup is not None and info.input_kind == "sequences":
+        problems.append(f"mixup at {where} cannot mix multi-hot sequences (dataset "
+                        f"'{info.name}')")  # fmt: skip
+    swa, ema, stopping = settings.swa, settings.ema, settings.early_stopping
+    if swa is not None and swa.start_epoch > settings.epochs:
+        problems.append(f"swa.start_epoch = {swa.start_epoch} at {where} is after the last "
+                        f"epoch ({settings.epochs}): nothing would be averaged")  # fmt: skip
+    if swa is not None and ema is not None:
+        problems.append(f"ema and swa at {where}: a run ends with one average; give one")
+    if stopping is not None and stopping.restore_best:
+        for name in ("ema", "swa"):
+            if getattr(settings, name) is not None:
+                problems.append(
+                    f"{name} at {where} with early_stopping.restore_best: the restored best "
+                    "weights would replace the average, so it would do nothing"
+                )
+    return problems
+
+
 def _cross_checks(spec: Spec) -> list[str]:
     """Problems that need several keys at once (or the dataset's facts) to see."""
     problems = []
@@ -393,6 +426,7 @@ def _cross_checks(spec: Spec) -> list[str]:
                 f"augment at variants.{variant} needs image data; dataset "
                 f"'{info.name}' is {info.input_kind}"
             )
+        problems += _soft_target_and_averaging_checks(variant, settings, info)
         if settings.weight_decay and settings.optimizer != "adamw":
             problems.append(
                 f"weight_decay at variants.{variant} is AdamW's decoupled decay and has no "

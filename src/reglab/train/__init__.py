@@ -7,8 +7,10 @@ from reglab.train.early_stopping import EarlyStopping
 from reglab.train.engine import fit, train_population
 from reglab.train.history import History
 from reglab.train.predicting import evaluate, predict
+from reglab.train.swa import SWA
 
 __all__ = [
+    "SWA",
     "Callback",
     "CrossValidation",
     "EarlyStopping",

@@ -50,6 +50,11 @@ def fit(
     callbacks: list[Callback] | None = None,
     augment=None,
     image_shape: tuple[int, int, int] | None = None,
+    label_smoothing: float | list[float] | None = None,
+    mixup: float | list[float | None] | None = None,
+    cutmix: float | list[float | None] | None = None,
+    ema: float | list[float | None] | None = None,
+    swa=None,
     task=None,
     device: str = "auto",
     threads: int | None = None,
@@ -103,6 +108,18 @@ def fit(
         Random rotation / scaling / translation of the training batches.
     image_shape : tuple (C, H, W), optional
         Shape of each flattened image, for ``augment``.
+    label_smoothing : float or list of float, optional
+        Per member, Keras' label smoothing of the training targets for cross-entropy
+        (``y * (1 - ls) + ls / classes``; ``+ 0.5 * ls`` for sigmoid outputs). The training
+        loss is smoothed; ``val_*`` and ``History.final`` are not.
+    mixup, cutmix : float or list of float, optional
+        Per member (None: off), the ``alpha`` of mixup's or CutMix's ``Beta(alpha, alpha)``
+        (see :mod:`reglab.train.mixing`); CutMix needs ``(C, H, W)`` samples.
+    ema : float or list of float, optional
+        Per member, the momentum of an exponential moving average of the weights (Keras'
+        ``use_ema`` / ``ema_momentum``; see :mod:`reglab.train.ema`).
+    swa : reglab.SWA or list, optional
+        Per member, stochastic weight averaging (see :mod:`reglab.train.swa`).
     task : reglab.data.Task, optional
         Overrides the task inferred from ``y``.
     device : {"auto", "cpu", "cuda"}, default "auto"
@@ -190,8 +207,11 @@ def train_population(
     started = time.perf_counter()
     model.train()
     penalized, proximal, constrained = model.penalized, model.proximal, model.constrained
+    soft_targets, ema, swa = setup.soft_targets, setup.ema, setup.swa
     for epoch in range(1, setup.epochs + 1):
         t0 = time.perf_counter()
+        if swa is not None:
+            swa.epoch_begin(epoch, optimizer)
         orders = [
             rows[torch.randperm(len(rows), generator=g).numpy()] if setup.shuffle else rows
             for rows, g in zip(setup.train_rows, shufflers)
@@ -203,9 +223,12 @@ def train_population(
             xb = inputs.gather(batch.index)
             if setup.augmenter is not None:
                 xb = setup.augmenter(xb, batch)
-            xb = model.prepare_inputs(xb)
             yb = take_rows(targets, batch.index)
-            per_sample, correct = model.train_step(xb, yb, batch)
+            soft = None
+            if soft_targets is not None:
+                xb, soft = soft_targets(xb, yb, batch)
+            xb = model.prepare_inputs(xb)
+            per_sample, correct = model.train_step(xb, yb, batch, soft)
             size = per_sample.shape[1] if batch.sample_weight is None else batch.size
             grad = model.grad
             with torch.no_grad():
@@ -223,9 +246,13 @@ def train_population(
             optimizer.step(movers)
             if proximal:
                 model.proximal_(optimizer.step_sizes(), _mask(movers, k, setup.device))
+            if ema is not None:  # Keras: the average before the constraints
+                ema.update(movers)
             if constrained:  # Keras applies constraints after the update
                 model.constrain_(movers)
         rows = _epoch_rows(setup, epoch, loss_sum, metric_sum, penalty_sum, alive)
+        if swa is not None:
+            swa.epoch_end(epoch, [row is not None for row in rows])
         elapsed = time.perf_counter() - t0
         for m in range(k):
             if rows[m] is None:
@@ -248,6 +275,11 @@ def train_population(
         if not any(alive):
             break
     model.eval()
+    # The averages replace the weights before on_train_end, as Keras' finalize_variable_values.
+    if ema is not None:
+        ema.finish()
+    if swa is not None:
+        swa.finish(setup)
     seconds = time.perf_counter() - started
     _finish(setup, histories, seconds)
     model.finish_fit()

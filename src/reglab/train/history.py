@@ -5,6 +5,12 @@ the quantity minimised, as Keras' ``loss``), ``data_loss``, ``penalty``, the tra
 metric (``accuracy`` or ``mae``: a running mean over the epoch's batches, weighted by
 batch size, measured with dropout active, exactly as Keras reports it), ``val_loss``
 (data loss only), ``val_accuracy`` / ``val_mae``, ``epoch_time`` (seconds).
+
+With ``label_smoothing``, ``mixup`` or ``cutmix`` the training ``loss`` / ``data_loss``
+are those of the smoothed or mixed targets the optimizer saw, the training metric
+compares with each row's own label, and ``val_*`` and ``final`` score the true labels
+(unsmoothed, unmixed). With ``ema`` or ``swa`` each epoch's ``val_*`` uses the weights
+being trained and ``final`` the averaged weights that replace them when training ends.
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ class History:
     diverged : bool
         The loss became NaN or infinite; training stopped at ``diverged_epoch``.
     final : dict
-        Metrics evaluated after training (best weights restored when asked), dropout
-        off: ``loss``/metric on the member's training rows, ``val_*`` on its validation data.
+        Metrics evaluated after training (best weights restored when asked, or the EMA /
+        SWA average), dropout off, on the true labels: ``loss``/metric on the member's
+        training rows, ``val_*`` on its validation data.
     sparsity : dict
         Fraction of exact-zero weights per kernel and in ``total``.
     seconds : float

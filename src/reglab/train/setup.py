@@ -27,6 +27,7 @@ from reglab.nn import ModuleModel, PopulationModel
 from reglab.nn.masks import derive_seed
 from reglab.nn.module import population_of
 from reglab.train.callback import Callback
+from reglab.train.early_stopping import EarlyStopping
 from reglab.train.inputs import Inputs
 from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
 from reglab.validate import validation_split as keras_validation_split
@@ -58,6 +59,10 @@ class FitSetup:
     shuffle: bool
     device: torch.device
     record_weights: bool
+    # Decided once here; None when unused, so the loop pays nothing for them.
+    soft_targets: object | None = None  # label smoothing, mixup, cutmix
+    ema: object | None = None
+    swa: object | None = None
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -119,7 +124,8 @@ def prepare_fit(
     *, model, x, y, epochs, batch_size, optimizer, learning_rate, momentum, weight_decay,
     seed, shuffle, validation_data, validation_split, train_index, validation_index,
     test_data, standardize, early_stopping, callbacks, augment, image_shape, task, device,
-    threads, record_weights, progress,
+    threads, record_weights, progress, label_smoothing=None, mixup=None, cutmix=None,
+    ema=None, swa=None,
 ) -> FitSetup:  # fmt: skip
     """Validate ``fit``'s arguments (see :func:`reglab.train.fit`) and prepare the run."""
     model = _as_model(model, seed)
@@ -172,6 +178,8 @@ def prepare_fit(
         from reglab.train.augmenting import BatchAugmenter
 
         augmenter = BatchAugmenter(augment, image_shape, inputs.sample_shape, seeds, dev)
+    member_callbacks = _member_callbacks(early_stopping, callbacks, k)
+    averages = _averages(ema, swa, model, epochs, member_callbacks)
     return FitSetup(
         model=model,
         inputs=inputs,
@@ -184,7 +192,7 @@ def prepare_fit(
         test_targets=test_targets,
         seeds=seeds,
         learning_rates=lrs,
-        callbacks=_member_callbacks(early_stopping, callbacks, k),
+        callbacks=member_callbacks,
         shufflers=[torch.Generator().manual_seed(derive_seed(s, "shuffle")) for s in seeds],
         augmenter=augmenter,
         optimizer=optimizer,
@@ -195,7 +203,36 @@ def prepare_fit(
         shuffle=bool(shuffle),
         device=dev,
         record_weights=bool(record_weights),
+        soft_targets=_soft_targets(label_smoothing, mixup, cutmix, head, inputs, seeds, dev),
+        ema=averages[0],
+        swa=averages[1],
     )
+
+
+def _soft_targets(label_smoothing, mixup, cutmix, head, inputs, seeds, device):
+    if label_smoothing is None and mixup is None and cutmix is None:
+        return None
+    from reglab.train.soft_targets import soft_targets_for
+
+    return soft_targets_for(
+        label_smoothing, mixup, cutmix, head=head, inputs=inputs, seeds=seeds, device=device
+    )
+
+
+def _averages(ema, swa, model, epochs, member_callbacks):
+    """EMA and SWA of the weights (see :mod:`reglab.train.ema`, :mod:`reglab.train.swa`)."""
+    if ema is None and swa is None:
+        return None, None
+    from reglab.train.ema import ema_for
+    from reglab.train.swa import swa_for
+
+    # Early stopping's restore would put trained weights back over the average.
+    restores = [
+        any(isinstance(c, EarlyStopping) and c.restore_best for c in member)
+        for member in member_callbacks
+    ]
+    k = model.members
+    return ema_for(ema, k, model.bank, restores), swa_for(swa, k, model, epochs, restores, ema)
 
 
 def _split_rows(n, k, validation_data, split, train_index, validation_index, device):
