@@ -394,6 +394,50 @@ CASES = [
     ),
     spec(
         "spec",
+        "sweep-empty",
+        r"the sweep at variants\.base\.dropout is empty: give at least one value",
+        with_variant("dropout = []"),
+    ),
+    spec(
+        "spec",
+        "sweep-of-a-string",
+        r"Invalid value in the sweep at variants\.base\.penalty\.l2: expected numbers\. "
+        r"Received: 'small'",
+        with_variant('penalty = { l2 = [0.001, "small"] }'),
+    ),
+    spec(
+        "spec",
+        "sweep-of-a-list-key",
+        r"hidden at variants\.base takes a list already, so a list of lists does not sweep it",
+        with_variant("hidden = [[8], [16]]"),
+    ),
+    spec(
+        "spec",
+        "sweep-of-a-word",
+        r"a list at variants\.base\.optimizer would sweep it, and only numeric keys sweep",
+        with_variant('optimizer = ["adam", "sgd"]'),
+    ),
+    spec(
+        "spec",
+        "sweep-twice-in-one-variant",
+        r"variants\.base sweeps dropout and learning_rate: one sweep per variant",
+        with_variant("dropout = [0.1, 0.2]\nlearning_rate = [0.01, 0.1]"),
+    ),
+    spec(
+        "spec",
+        "sweep-name-taken",
+        r"the sweep at variants\.base\.dropout names a variant 'base=0\.1', and the spec "
+        r"already has one",
+        with_variant('dropout = [0.1, 0.2]\n[variants."base=0.1"]'),
+    ),
+    spec(
+        "spec",
+        "sweep-in-the-model-table",
+        r"a sweep at model\.dropout: sweeps go in a \[variants\.NAME\] table",
+        with_model("dropout = [0.1, 0.2]"),
+    ),
+    spec(
+        "spec",
         "penalty-unknown-norm",
         r"unknown key 'l3' at variants\.base\.penalty; did you mean 'l2'",
         with_variant("penalty = { l3 = 0.1 }"),

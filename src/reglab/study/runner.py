@@ -210,12 +210,15 @@ def _train(pool: Executor, job, work: _Work, plan: Plan, bars: _Bars, data: Stud
 
 
 def _begin(db: Store, spec: Spec, plan: Plan, device: str) -> None:
-    """Record the study, re-keying the runs of a schema-1 store to their current keys."""
+    """Record the study, re-keying the runs of a schema-1 store to their current keys
+    and re-placing those of a study the spec adds variants to."""
     identity = spec_identity(spec)
     state = db.begin_study(
         spec.name, spec.to_json(), dataset=spec.dataset.name, device=device,
         versions=(__version__, torch.__version__), identity=identity,
     )  # fmt: skip
+    if state == "extended":  # variants added: the stored runs take their new places
+        db.reposition(spec.name, {r.key: r.position for r in plan.runs})
     if state == "legacy":
         db.adopt_legacy(spec.name, spec.to_json(), identity,
                         {r.legacy_key: r.key for r in plan.runs})  # fmt: skip

@@ -33,6 +33,7 @@ from reglab.study.settings import (
     problem,
 )
 from reglab.study.spec_errors import SpecError, describe_errors
+from reglab.study.sweeps import SweepPoint, expand_sweeps
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -174,6 +175,8 @@ class Spec(BaseModel):
     max_members: PositiveInt | None = None  # cap on a population's size
     model: ModelSettings = ModelSettings()
     variants: Annotated[dict[str, VariantSettings], Field(min_length=1)]
+    # Each variant a sweep made (parse_spec expands sweeps before validation).
+    _sweeps: dict[str, SweepPoint] = PrivateAttr(default_factory=dict)
 
     @field_validator("seeds")
     @classmethod
@@ -186,6 +189,19 @@ class Spec(BaseModel):
     def variant_names(self) -> list[str]:
         """The variants in the order the spec lists them."""
         return list(self.variants)
+
+    @property
+    def sweeps(self) -> dict[str, SweepPoint]:
+        """The variants made by a sweep: name -> its :class:`~reglab.study.sweeps.SweepPoint`.
+
+        Examples
+        --------
+        >>> spec = parse_spec({"name": "s", "dataset": "iris",
+        ...                    "variants": {"dropout": {"dropout": [0.1, 0.5]}}})
+        >>> spec.variant_names, spec.sweeps["dropout=0.5"].key
+        (['dropout=0.1', 'dropout=0.5'], 'dropout')
+        """
+        return dict(self._sweeps)
 
     def resolve(self, variant: str) -> RunSettings:
         """One variant's settings: its own keys over the study's over the defaults."""
@@ -205,6 +221,8 @@ class Spec(BaseModel):
         """The spec with every default filled in, as plain JSON values."""
         out = self.model_dump(mode="json")
         out["resolved"] = {v: self.resolve(v).to_json() for v in self.variants}
+        if self._sweeps:  # for the report's strength curves; absent without sweeps
+            out["sweeps"] = {name: point.to_json() for name, point in self._sweeps.items()}
         return out
 
 
@@ -256,10 +274,20 @@ def parse_spec(data: dict, source: str = "<spec>") -> Spec:
     """
     if not isinstance(data, dict):
         raise SpecError(source, [f"expected a table of keys, received {type(data).__name__}"])
+    sweeps = None
+    if isinstance(data.get("variants"), dict):
+        sweeps = expand_sweeps(data["variants"], VariantSettings, data.get("model"))
+        data = {**data, "variants": sweeps.variants}
+        if "model" in data:
+            data["model"] = sweeps.model
+    problems = list(sweeps.problems) if sweeps else []
     try:
         spec = Spec.model_validate(data)
     except ValidationError as error:
-        raise SpecError(source, describe_errors(error, Spec)) from None
+        raise SpecError(source, problems + describe_errors(error, Spec)) from None
+    if problems:
+        raise SpecError(source, problems)
+    spec._sweeps = sweeps.points if sweeps else {}
     problems = _cross_checks(spec)
     if problems:
         raise SpecError(source, problems)

@@ -227,7 +227,9 @@ class Store(StoreReading):
         -------
         str
             ``"new"`` (recorded now, or a study without finished runs whose spec was
-            replaced), ``"same"``, or ``"legacy"``: a study written by schema 1, which
+            replaced), ``"same"``, ``"extended"`` (the stored spec with variants added,
+            a value added to a sweep: the spec is replaced, its runs are kept; see
+            :meth:`reposition`), or ``"legacy"``: a study written by schema 1, which
             stored no identity; :meth:`adopt_legacy` then matches its runs by key.
 
         Raises
@@ -251,7 +253,14 @@ class Store(StoreReading):
             json_cell(row[1], self.path, name)  # a damaged study is found before training
             if row[0] is None:
                 return "legacy"
-            if json_cell(row[0], self.path, name) != json.loads(ident):
+            stored = json_cell(row[0], self.path, name)
+            if _adds_variants(stored, json.loads(ident)):
+                self._db.execute(
+                    "UPDATE studies SET spec = ?, identity = ?, device = ? WHERE name = ?",
+                    (text, ident, device, name),
+                )
+                return "extended"
+            if stored != json.loads(ident):
                 if self._finished_count(name):
                     raise ReglabError(_different(self.path, name))
                 self._replace_spec(name, text, ident, device)  # only failed runs: start over
@@ -304,6 +313,25 @@ class Store(StoreReading):
                 (json.dumps(spec, sort_keys=True), json.dumps(identity, sort_keys=True), name),
             )
         return matched
+
+    def reposition(self, study: str, positions: dict[str, int]) -> None:
+        """Give the study's stored runs their places in the current plan.
+
+        Runs are read in ``position`` order; after variants were added in the middle
+        of a study (a value inserted into a sweep), the stored runs' old positions
+        would interleave with the new runs'.
+
+        Parameters
+        ----------
+        study : str
+        positions : dict of str to int
+            Each planned run's key to its position; stored runs not in it keep theirs.
+        """
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE runs SET position = ? WHERE key = ? AND study = ?",
+                [(position, key, study) for key, position in positions.items()],
+            )
 
     def _finished_count(self, study: str) -> int:
         return self._db.execute(
@@ -443,6 +471,16 @@ def _different(path: Path, name: str) -> str:
         f"The store {path} already holds a study named '{name}' with a different spec and "
         "finished runs; give the changed spec a new `name`, or use another --store."
     )
+
+
+def _adds_variants(stored: dict, identity: dict) -> bool:
+    """Whether ``identity`` says what ``stored`` says, with more variants: every stored
+    variant unchanged and nothing else changed, so every stored run keeps its meaning."""
+    old, new = stored.get("variants"), identity.get("variants")
+    if not (isinstance(old, dict) and isinstance(new, dict)) or len(new) <= len(old):
+        return False
+    rest = [{k: v for k, v in i.items() if k != "variants"} for i in (stored, identity)]
+    return rest[0] == rest[1] and all(new.get(name) == table for name, table in old.items())
 
 
 def _finite(value):
