@@ -84,7 +84,7 @@ def test_report_loads_offline_with_every_figure_visible(stored_tiny, tmp_path, v
         "imgs => imgs.map(i => ({complete: i.complete, natural: i.naturalWidth,"
         " width: i.getBoundingClientRect().width, height: i.getBoundingClientRect().height}))",
     )
-    assert len(images) == 2  # learning curves and weight histograms
+    assert len(images) == 3  # forest plot, learning curves and weight histograms
     for image in images:
         assert image["complete"] and image["natural"] > 0
         assert image["width"] > 100 and image["height"] > 100
@@ -115,4 +115,4 @@ def test_script_in_a_variant_name_does_not_run(tiny_study, store_of, tmp_path, v
     assert seen.page.locator("h1").inner_text() == f"tiny {EVIL}"
     names = seen.page.locator("#summary-table td.variant").all_inner_texts()
     assert names == ["baseline", EVIL]
-    assert seen.page.locator("img").count() == 2  # no image injected by the name
+    assert seen.page.locator("img").count() == 3  # no image injected by the name

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from reglab.report import render_report
 from reglab.study import SpecError, load_spec, load_study, parse_spec, run_study
 from reglab.study.identity import run_identity
 from reglab.study.planner import plan_study
@@ -153,6 +154,9 @@ def test_adding_a_value_to_a_sweep_trains_only_the_new_value(tmp_path):
     order = list(dict.fromkeys(r.variant for r in record.runs))
     assert order == ["baseline", "l2=0.0001", "l2=0.001", "l2=0.01"]
     assert record.spec["sweeps"]["l2=0.001"] == {"sweep": "l2", "key": "penalty.l2", "value": 1e-3}
+    html = render_report(record)  # the strength curve and the forest plot of real runs
+    assert re.search(r'<img id="figure-strength-1" data-key="penalty.l2" src="data:image/png', html)
+    assert '<img id="figure-forest" src="data:image/png' in html
 
 
 def test_changing_a_swept_value_is_still_another_spec(tmp_path):

@@ -19,10 +19,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from reglab.errors import ReglabError
-from reglab.report.figures import kfold_validation_curve, learning_curves, weight_histograms
+from reglab.report.figures import (
+    forest_plot,
+    kfold_validation_curve,
+    learning_curves,
+    strength_curve,
+    weight_histograms,
+)
+from reglab.report.forest import forest_rows
 from reglab.report.loading import open_study
 from reglab.report.outputs import check_output_file, report_path
 from reglab.report.retrospective import retrospective_summaries
+from reglab.report.strength import strength_baseline, strength_curves
 from reglab.study.summary import (
     finished_runs,
     protocol_notes,
@@ -119,6 +127,8 @@ def render_report(study) -> str:
     kfold = len({r.fold for r in runs if not r.refit}) > 1
     summaries = summarize_variants(runs, units)
     histograms, histogram_runs = _histogram_runs(runs)
+    baseline = baseline_variant([s.variant for s in summaries])
+    verdicts = variant_verdicts(runs, summaries, units)
     context = {
         "study": study,
         "settings": _settings(study.spec),
@@ -132,8 +142,8 @@ def render_report(study) -> str:
         "refit": [_refit_row(s, units) for s in summaries if s.refit_test is not None],
         "kfold": _kfold_rows(runs, units) if kfold else None,
         "summary": [_summary_row(s, units) for s in summaries],
-        "baseline": baseline_variant([s.variant for s in summaries]),
-        "verdicts": variant_verdicts(runs, summaries, units),
+        "baseline": baseline,
+        "verdicts": verdicts,
         "retrospective": [
             _retrospective_row(r, units) for r in retrospective_summaries(runs, units)
         ],
@@ -143,6 +153,8 @@ def render_report(study) -> str:
             "curves": _data_uri(_curves(runs, summaries)),
             "histograms": _data_uri(weight_histograms(histograms)) if histograms else None,
             "kfold": _data_uri(_kfold_figure(runs, units)) if kfold else None,
+            "forest": _forest_figure(verdicts, baseline, units),
+            "strength": _strength_figures(summaries, (study.spec or {}).get("sweeps"), units),
         },
     }
     return _template().render(**context)
@@ -172,6 +184,25 @@ def _curves(runs, summaries) -> Figure:
     return learning_curves(
         histories, smoothing=_SMOOTHING, best_epochs=best, stopped_epochs=stopped
     )
+
+
+def _forest_figure(verdicts, baseline: str, units: MetricUnits) -> str | None:
+    rows = forest_rows(verdicts)
+    if not any(r.held_out is not None or r.gap is not None for r in rows):
+        return None  # one variant, or single runs: no interval to draw
+    return _data_uri(forest_plot(rows, baseline=baseline, metric=units.name))
+
+
+def _strength_figures(summaries, sweeps, units: MetricUnits) -> list[dict]:
+    if not sweeps:
+        return []
+    reference = strength_baseline(summaries, sweeps)
+    return [
+        {"key": key, "sweeps": ", ".join(c.sweep for c in curves),
+         "uri": _data_uri(strength_curve(curves, metric=units.name, baseline=reference,
+                                         gap_against=_gap_against(summaries)))}
+        for key, curves in strength_curves(summaries, sweeps).items()
+    ]  # fmt: skip
 
 
 def _histogram_runs(runs) -> tuple[dict[str, list], str]:
@@ -272,7 +303,7 @@ def _settings(spec) -> list[tuple[str, str]]:
     spec = _prune(spec or {})
     rows = []
     for key, value in spec.items():
-        if key in ("name", "seeds", "resolved", "dataset"):
+        if key in ("name", "seeds", "resolved", "dataset", "sweeps"):  # sweeps: their own section
             continue
         if key == "variants" and isinstance(value, dict):
             rows += [(f"Variant “{v}”", _compact(s) or "the defaults") for v, s in value.items()]

@@ -35,12 +35,16 @@ class Verdict:
     gap, test : Comparison or None
         ``variant - baseline`` for the gap and the test metric, in shown units; None
         when either side has fewer than two finished runs.
+    held_out_set : str
+        ``"test"``, or ``"validation"`` where a side did not score the test set: the
+        set ``test`` (and the gap's second term) was measured on.
     """
 
     variant: str
     text: str
     gap: Comparison | None
     test: Comparison | None
+    held_out_set: str = "test"
 
 
 def baseline_variant(variants: Sequence[str]) -> str:
@@ -141,7 +145,7 @@ def _verdict(summary, base, runs, base_runs, units) -> Verdict:
             ((summary.diverged, "diverged"), (summary.failed, "failed")) if n]  # fmt: skip
     if lost:
         text += " " + " and ".join(lost).capitalize() + " and are left out."
-    return Verdict(summary.variant, text, gap, test)
+    return Verdict(summary.variant, text, gap, test, test_word)
 
 
 def _evidence(comparison: Comparison | None) -> str:
