@@ -68,8 +68,11 @@ def test_a_variant_with_one_run_has_no_interval(tiny_study):
 
 
 def test_the_figure_has_a_row_per_variant_and_a_line_at_zero(tiny_study):
-    more = [dataclasses.replace(r, variant="dropout 0.5", test_metric=r.test_metric + 0.03)
-            for r in tiny_study.runs if r.variant == "l2 0.01" and r.status == "done"]
+    more = [
+        dataclasses.replace(r, variant="dropout 0.5", test_metric=r.test_metric + 0.03)
+        for r in tiny_study.runs
+        if r.variant == "l2 0.01" and r.status == "done"
+    ]
     rows = rows_of(tiny_study.runs + more)
     fig = forest_plot(rows, baseline="baseline")
     score, gap = fig.axes

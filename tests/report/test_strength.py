@@ -110,8 +110,11 @@ def test_the_figure_draws_validation_test_gap_and_the_baseline(stored):
 def test_the_figure_takes_the_curves_of_one_key(stored):
     summaries = summarize_variants(stored.runs, metric_units("accuracy"))
     curves = strength_curves(summaries, stored.spec["sweeps"])
-    with pytest.raises(ReglabError, match=r"expected the curves of one swept key\. Received: "
-                                          r"2 curves of keys \['dropout', 'penalty\.l2'\]"):
+    with pytest.raises(
+        ReglabError,
+        match=r"expected the curves of one swept key\. Received: "
+        r"2 curves of keys \['dropout', 'penalty\.l2'\]",
+    ):
         strength_curve([curves["dropout"][0], curves["penalty.l2"][0]])
     with pytest.raises(ReglabError, match=r"Received: 0 curves"):
         strength_curve([])

@@ -11,6 +11,7 @@ from reglab.study.runner import StudyOutcome, run_study
 from reglab.study.spec import Spec, load_spec, parse_spec
 from reglab.study.spec_errors import SpecError
 from reglab.study.store import Store, list_studies, load_study
+from reglab.study.sweeps import SweepPoint, expand_sweeps
 from reglab.study.tables import print_runs
 
 __all__ = [
@@ -20,8 +21,10 @@ __all__ = [
     "Store",
     "StudyOutcome",
     "StudyRecord",
+    "SweepPoint",
     "WeightHistogram",
     "demo_spec",
+    "expand_sweeps",
     "list_studies",
     "load_spec",
     "load_study",

@@ -212,8 +212,7 @@ def _usable(where: str, path: str, values: list, problems: list[str]) -> bool:
     bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
     if bad:
         problems.append(
-            f"Invalid value in the sweep at {where}.{path}: expected numbers. "
-            f"Received: {bad[0]!r}"
+            f"Invalid value in the sweep at {where}.{path}: expected numbers. Received: {bad[0]!r}"
         )
         return False
     repeated = sorted({repr(v) for v in values if values.count(v) > 1})
