@@ -184,7 +184,7 @@ def _lists(table: Mapping, model: type[BaseModel], where: str, problems: list[st
             inner = _lists(value, kind, f"{where}.{key}", problems)
             found += [(f"{key}.{path}", values) for path, values in inner]
         elif not isinstance(value, list) or annotation is None:
-            continue  # an unknown key: pydantic names it and suggests the closest
+            continue  # not a list, or an unknown key (pydantic names it, with the closest)
         elif kind == "number":
             found.append((key, value))
         elif kind == "list":
