@@ -99,6 +99,18 @@ class PopulationOptimizer:
                     None if self.buf is None else self.buf[m], self.learning_rates[m],
                 )  # fmt: skip
 
+    def set_learning_rate(self, member: int, value: float) -> None:
+        """Give ``member`` the rate ``value`` from its next step on (a schedule, a callback).
+
+        The rate lives in three forms the update rules read: the per-member list, the
+        ``(K, 1)`` column, and the whole-bank rate (a float while all members share it,
+        so the scalar kernels keep serving the common case); all three change together.
+        """
+        self.learning_rates[member] = float(value)
+        self._lr_column[member] = float(value)
+        same = len(set(self.learning_rates)) == 1
+        self._lr_all = self.learning_rates[0] if same else self._lr_column
+
     @property
     def step_counts(self) -> list[int]:
         """How many updates each member has taken."""
