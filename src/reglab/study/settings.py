@@ -8,21 +8,26 @@ study's; :class:`RunSettings` is the fully resolved result the planner works wit
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from reglab.errors import ReglabError
 from reglab.nn import ACTIVATIONS, L1, L2, ElasticNet, Penalty
-from reglab.train import EarlyStopping
+from reglab.train import EarlyStopping, ReduceLROnPlateau
+from reglab.train.lr_schedules import SCHEDULES
 from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
 
 __all__ = [
     "AugmentSettings",
     "EarlyStoppingSettings",
+    "LrScheduleSettings",
     "ModelSettings",
     "PenaltySettings",
+    "ReduceLROnPlateauSettings",
     "RunSettings",
     "VariantSettings",
     "problem",
@@ -103,6 +108,83 @@ class EarlyStoppingSettings(BaseModel):
         return EarlyStopping(**self.model_dump())
 
 
+def _built(settings: BaseModel):
+    """``settings.build()``, its library's refusal carried as the spec's problem.
+
+    The library checks the values (one definition of each rule); pydantic only the types.
+    """
+    try:
+        return settings.build()
+    except ReglabError as error:
+        raise problem(str(error)) from None
+
+
+class LrScheduleSettings(BaseModel):
+    """A per-epoch learning-rate schedule (``reglab.StepDecay``, ``ExponentialDecay``,
+    ``CosineDecay``), from the member's ``learning_rate``; see docs/spec.md."""
+
+    model_config = STRICT
+
+    type: str
+    decay_epochs: int
+    decay_rate: float | None = None  # step, exponential
+    alpha: float | None = None  # cosine
+    warmup_epochs: int = 0
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> str:
+        return _choice(value, list(SCHEDULES))
+
+    @model_validator(mode="after")
+    def _valid(self) -> LrScheduleSettings:
+        takes = inspect.signature(SCHEDULES[self.type]).parameters
+        for name in ("decay_rate", "alpha"):
+            if getattr(self, name) is not None and name not in takes:
+                raise problem(
+                    f"`{name}` does not apply to lr_schedule type '{self.type}', which takes "
+                    + ", ".join(f"`{p}`" for p in takes)
+                )
+            required = name in takes and takes[name].default is inspect.Parameter.empty
+            if getattr(self, name) is None and required:
+                raise problem(f"lr_schedule type '{self.type}' needs `{name}`")
+        _built(self)
+        return self
+
+    def build(self):
+        """The engine's schedule callback."""
+        arguments = self.model_dump(exclude={"type"}, exclude_none=True)
+        return SCHEDULES[self.type](**arguments)
+
+
+class ReduceLROnPlateauSettings(BaseModel):
+    """Keras' ``ReduceLROnPlateau`` arguments (its defaults)."""
+
+    model_config = STRICT
+
+    monitor: str = "val_loss"
+    factor: float = 0.1
+    patience: int = 10
+    mode: str = "auto"
+    min_delta: float = 1e-4
+    cooldown: int = 0
+    min_lr: float = 0.0
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> str:
+        return _choice(value, ["auto", "min", "max"])
+
+    @model_validator(mode="after")
+    def _valid(self) -> ReduceLROnPlateauSettings:
+        _built(self)
+        return self
+
+    def build(self) -> ReduceLROnPlateau:
+        """The engine's callback."""
+        return ReduceLROnPlateau(**self.model_dump())
+
+
 class AugmentSettings(BaseModel):
     """Random rotation (degrees), zoom range and shift (fraction) of training images."""
 
@@ -148,6 +230,8 @@ class ModelSettings(BaseModel):
     batchnorm: bool | None = None
     early_stopping: EarlyStoppingSettings | None = None
     augment: AugmentSettings | None = None
+    lr_schedule: LrScheduleSettings | None = None
+    reduce_lr_on_plateau: ReduceLROnPlateauSettings | None = None
 
     @field_validator("activation", mode="before")
     @classmethod
@@ -232,6 +316,8 @@ class RunSettings:
     # the runs of older stores keep their keys.
     layers: tuple[dict, ...] | None = None
     module: str | None = None
+    lr_schedule: LrScheduleSettings | None = None
+    reduce_lr_on_plateau: ReduceLROnPlateauSettings | None = None
 
     @property
     def resolved_learning_rate(self) -> float:
