@@ -127,9 +127,10 @@ class LrScheduleSettings(BaseModel):
 
     type: str
     decay_epochs: int
+    # Unset ones take the schedule's defaults; which type takes which: its signature.
     decay_rate: float | None = None  # step, exponential
     alpha: float | None = None  # cosine
-    warmup_epochs: int = 0
+    warmup_epochs: int | None = None
 
     @field_validator("type", mode="before")
     @classmethod
@@ -158,17 +159,17 @@ class LrScheduleSettings(BaseModel):
 
 
 class ReduceLROnPlateauSettings(BaseModel):
-    """Keras' ``ReduceLROnPlateau`` arguments (its defaults)."""
+    """Keras' ``ReduceLROnPlateau`` arguments; an unset one takes the library's default."""
 
     model_config = STRICT
 
-    monitor: str = "val_loss"
-    factor: float = 0.1
-    patience: int = 10
-    mode: str = "auto"
-    min_delta: float = 1e-4
-    cooldown: int = 0
-    min_lr: float = 0.0
+    monitor: str | None = None
+    factor: float | None = None
+    patience: int | None = None
+    mode: str | None = None
+    min_delta: float | None = None
+    cooldown: int | None = None
+    min_lr: float | None = None
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -182,7 +183,7 @@ class ReduceLROnPlateauSettings(BaseModel):
 
     def build(self) -> ReduceLROnPlateau:
         """The engine's callback."""
-        return ReduceLROnPlateau(**self.model_dump())
+        return ReduceLROnPlateau(**self.model_dump(exclude_none=True))
 
 
 class AugmentSettings(BaseModel):

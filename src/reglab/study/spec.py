@@ -362,11 +362,12 @@ def _cross_checks(spec: Spec) -> list[str]:
         problems += _model_checks(spec, variant, settings, info)
         for key in ("early_stopping", "reduce_lr_on_plateau"):
             watcher = getattr(settings, key)
-            if watcher is not None and watcher.monitor not in columns:
+            monitor = None if watcher is None else watcher.build().monitor  # with its default
+            if monitor is not None and monitor not in columns:
                 problems.append(
                     f"Invalid value for `{key}.monitor` at variants.{variant}: expected "
                     f"a History column of this study's runs ({', '.join(columns)}). "
-                    f"Received: {watcher.monitor!r}{did_you_mean(watcher.monitor, columns) or ''}"
+                    f"Received: {monitor!r}{did_you_mean(monitor, columns) or ''}"
                 )
         if settings.lr_schedule is not None and settings.reduce_lr_on_plateau is not None:
             problems.append(
