@@ -197,3 +197,25 @@ def test_the_lr_column_records_keras_default_without_any_callback():
     x, y = data()
     history = fit(mlp([4]), x, y, epochs=2, optimizer="sgd")
     assert history.history["lr"] == [0.01, 0.01]  # Keras' SGD default
+
+
+def test_restoring_best_weights_through_the_view_touches_only_that_member():
+    # Member 0 restores its best epoch's weights, member 1 keeps its last: each equals
+    # its own single fit.
+    x, y = data()
+    val_x, val_y = data(seed=1)
+    val = (val_x, 1 - val_y)  # flipped labels: validation only gets worse, best epoch is 1
+
+    def stopping():
+        return [EarlyStopping(patience=100, restore_best=True), None]
+
+    model = mlp([4], members=2)
+    histories = fit(model, x, y, epochs=6, seed=[0, 1], learning_rate=0.05,
+                    validation_data=val, early_stopping=stopping())  # fmt: skip
+    assert histories[0].best_epoch == 1 and histories[1].best_epoch == 0
+    for m in range(2):
+        alone = mlp([4])
+        fit(alone, x, y, epochs=6, seed=m, learning_rate=0.05, validation_data=val,
+            early_stopping=stopping()[m])  # fmt: skip
+        together, single = model.kernels(m), alone.kernels(0)
+        assert all(np.allclose(together[k], single[k], atol=1e-6) for k in single), m

@@ -139,7 +139,8 @@ class LrScheduleSettings(BaseModel):
 
     @model_validator(mode="after")
     def _valid(self) -> LrScheduleSettings:
-        takes = inspect.signature(SCHEDULES[self.type]).parameters
+        signature = inspect.signature(SCHEDULES[self.type]).parameters
+        takes = {n: p for n, p in signature.items() if n in type(self).model_fields}
         for name in ("decay_rate", "alpha"):
             if getattr(self, name) is not None and name not in takes:
                 raise problem(
