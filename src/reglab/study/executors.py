@@ -210,6 +210,9 @@ def train_population(
         standardize=data.standardize,
         early_stopping=[r.settings.early_stopping and r.settings.early_stopping.build()
                         for r in runs],
+        lr_schedule=[r.settings.lr_schedule and r.settings.lr_schedule.build() for r in runs],
+        reduce_lr_on_plateau=[r.settings.reduce_lr_on_plateau
+                              and r.settings.reduce_lr_on_plateau.build() for r in runs],
         augment=None if augment is None else Augment(augment.rotation, tuple(augment.scale),
                                                      augment.translate),
         image_shape=data.image_shape if augment is not None else None,

@@ -8,14 +8,17 @@ study's; :class:`RunSettings` is the fully resolved result the planner works wit
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from reglab.errors import ReglabError
 from reglab.nn import ACTIVATIONS, L1, L2, ElasticNet, Penalty
-from reglab.train import EarlyStopping
+from reglab.train import EarlyStopping, ReduceLROnPlateau
+from reglab.train.lr_schedules import SCHEDULES
 from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
 
 __all__ = [
@@ -23,8 +26,10 @@ __all__ = [
     "EMASettings",
     "EarlyStoppingSettings",
     "MixSettings",
+    "LrScheduleSettings",
     "ModelSettings",
     "PenaltySettings",
+    "ReduceLROnPlateauSettings",
     "RunSettings",
     "SWASettings",
     "VariantSettings",
@@ -109,6 +114,85 @@ class EarlyStoppingSettings(BaseModel):
         return EarlyStopping(**self.model_dump())
 
 
+def _built(settings: BaseModel):
+    """``settings.build()``, its library's refusal carried as the spec's problem.
+
+    The library checks the values (one definition of each rule); pydantic only the types.
+    """
+    try:
+        return settings.build()
+    except ReglabError as error:
+        raise problem(str(error)) from None
+
+
+class LrScheduleSettings(BaseModel):
+    """A per-epoch learning-rate schedule (``reglab.StepDecay``, ``ExponentialDecay``,
+    ``CosineDecay``), from the member's ``learning_rate``; see docs/spec.md."""
+
+    model_config = STRICT
+
+    type: str
+    decay_epochs: int
+    # Unset ones take the schedule's defaults; which type takes which: its signature.
+    decay_rate: float | None = None  # step, exponential
+    alpha: float | None = None  # cosine
+    warmup_epochs: int | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> str:
+        return _choice(value, list(SCHEDULES))
+
+    @model_validator(mode="after")
+    def _valid(self) -> LrScheduleSettings:
+        signature = inspect.signature(SCHEDULES[self.type]).parameters
+        takes = {n: p for n, p in signature.items() if n in type(self).model_fields}
+        for name in ("decay_rate", "alpha"):
+            if getattr(self, name) is not None and name not in takes:
+                raise problem(
+                    f"`{name}` does not apply to lr_schedule type '{self.type}', which takes "
+                    + ", ".join(f"`{p}`" for p in takes)
+                )
+            required = name in takes and takes[name].default is inspect.Parameter.empty
+            if getattr(self, name) is None and required:
+                raise problem(f"lr_schedule type '{self.type}' needs `{name}`")
+        _built(self)
+        return self
+
+    def build(self):
+        """The engine's schedule callback."""
+        arguments = self.model_dump(exclude={"type"}, exclude_none=True)
+        return SCHEDULES[self.type](**arguments)
+
+
+class ReduceLROnPlateauSettings(BaseModel):
+    """Keras' ``ReduceLROnPlateau`` arguments; an unset one takes the library's default."""
+
+    model_config = STRICT
+
+    monitor: str | None = None
+    factor: float | None = None
+    patience: int | None = None
+    mode: str | None = None
+    min_delta: float | None = None
+    cooldown: int | None = None
+    min_lr: float | None = None
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> str:
+        return _choice(value, ["auto", "min", "max"])
+
+    @model_validator(mode="after")
+    def _valid(self) -> ReduceLROnPlateauSettings:
+        _built(self)
+        return self
+
+    def build(self) -> ReduceLROnPlateau:
+        """The engine's callback."""
+        return ReduceLROnPlateau(**self.model_dump(exclude_none=True))
+
+
 class AugmentSettings(BaseModel):
     """Random rotation (degrees), zoom range and shift (fraction) of training images."""
 
@@ -191,6 +275,8 @@ class ModelSettings(BaseModel):
     cutmix: MixSettings | None = None
     ema: EMASettings | None = None
     swa: SWASettings | None = None
+    lr_schedule: LrScheduleSettings | None = None
+    reduce_lr_on_plateau: ReduceLROnPlateauSettings | None = None
 
     @field_validator("activation", mode="before")
     @classmethod
@@ -280,6 +366,8 @@ class RunSettings:
     cutmix: MixSettings | None = None
     ema: EMASettings | None = None
     swa: SWASettings | None = None
+    lr_schedule: LrScheduleSettings | None = None
+    reduce_lr_on_plateau: ReduceLROnPlateauSettings | None = None
 
     @property
     def resolved_learning_rate(self) -> float:

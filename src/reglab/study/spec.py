@@ -192,8 +192,8 @@ class Spec(BaseModel):
         chosen: dict[str, Any] = {"epochs": self.epochs, "batch_size": self.batch_size}
         for layer in (self.model, self.variants[variant]):
             chosen.update(layer.model_dump(exclude_none=True, exclude_unset=True))
-            for name in ("penalty", "early_stopping", "augment", "mixup", "cutmix", "ema", "swa"):
-                if getattr(layer, name) is not None:
+            for name in type(layer).model_fields:
+                if isinstance(getattr(layer, name), BaseModel):
                     chosen[name] = getattr(layer, name)  # keep the model, not its dump
         if "hidden" in chosen:
             chosen["hidden"] = tuple(chosen["hidden"])
@@ -414,12 +414,19 @@ def _cross_checks(spec: Spec) -> list[str]:
     for variant in spec.variants:
         settings = spec.resolve(variant)
         problems += _model_checks(spec, variant, settings, info)
-        stopping = settings.early_stopping
-        if stopping is not None and stopping.monitor not in columns:
+        for key in ("early_stopping", "reduce_lr_on_plateau"):
+            watcher = getattr(settings, key)
+            monitor = None if watcher is None else watcher.build().monitor  # with its default
+            if monitor is not None and monitor not in columns:
+                problems.append(
+                    f"Invalid value for `{key}.monitor` at variants.{variant}: expected "
+                    f"a History column of this study's runs ({', '.join(columns)}). "
+                    f"Received: {monitor!r}{did_you_mean(monitor, columns) or ''}"
+                )
+        if settings.lr_schedule is not None and settings.reduce_lr_on_plateau is not None:
             problems.append(
-                f"Invalid value for `early_stopping.monitor` at variants.{variant}: expected "
-                f"a History column of this study's runs ({', '.join(columns)}). "
-                f"Received: {stopping.monitor!r}{did_you_mean(stopping.monitor, columns) or ''}"
+                f"lr_schedule and reduce_lr_on_plateau at variants.{variant} would each "
+                "overwrite the learning rate the other sets; keep one of them"
             )
         if settings.augment is not None and info.input_kind != "images":
             problems.append(
