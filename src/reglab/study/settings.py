@@ -39,7 +39,8 @@ __all__ = [
 STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 # Settings added after the first release that are left out of to_json() while unset.
-AVERAGING_AND_SOFT_TARGETS = ("label_smoothing", "mixup", "cutmix", "ema", "swa")
+LATER_SETTINGS = ("label_smoothing", "mixup", "cutmix", "ema", "swa",
+                  "gaussian_noise", "gaussian_dropout", "kernel_constraint")  # fmt: skip
 
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -267,6 +268,11 @@ class ModelSettings(BaseModel):
     dropout: Rate | None = None
     dropout_mode: str | None = None
     dropconnect: Rate | None = None
+    # Keras' GaussianNoise (on the inputs) and GaussianDropout (after each hidden
+    # activation), and a constraint on every hidden kernel: the MLP shorthand's keys.
+    gaussian_noise: NonNegativeFloat | None = None
+    gaussian_dropout: Rate | None = None
+    kernel_constraint: dict[str, Any] | None = None
     batchnorm: bool | None = None
     early_stopping: EarlyStoppingSettings | None = None
     augment: AugmentSettings | None = None
@@ -318,6 +324,17 @@ class ModelSettings(BaseModel):
     def _optimizer(cls, value: Any) -> str:
         return _choice(value, list(OPTIMIZERS))
 
+    @field_validator("kernel_constraint")
+    @classmethod
+    def _kernel_constraint(cls, value: Any) -> Any:
+        from reglab.study.models import constraint_from_table  # models imports this module
+
+        try:
+            constraint_from_table(value)
+        except (ReglabError, TypeError) as error:
+            raise problem(str(error).removeprefix("kernel_constraint: ")) from None
+        return value
+
     @field_validator("dropout_mode", mode="before")
     @classmethod
     def _dropout_mode(cls, value: Any) -> str:
@@ -354,6 +371,9 @@ class RunSettings:
     dropout: float = 0.0
     dropout_mode: str = "inverted"
     dropconnect: float = 0.0
+    gaussian_noise: float | None = None  # None: no such layer
+    gaussian_dropout: float | None = None
+    kernel_constraint: dict | None = None
     batchnorm: bool = False
     early_stopping: EarlyStoppingSettings | None = None
     augment: AugmentSettings | None = None
@@ -383,7 +403,7 @@ class RunSettings:
             out[name] = value.model_dump() if isinstance(value, BaseModel) else value
         out["hidden"] = list(self.hidden)
         out["learning_rate"] = self.resolved_learning_rate
-        for name in ("layers", "module", *AVERAGING_AND_SOFT_TARGETS):
+        for name in ("layers", "module", *LATER_SETTINGS):
             if out[name] is None:
                 del out[name]
         if "layers" in out:

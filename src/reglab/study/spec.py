@@ -305,7 +305,8 @@ def load_spec(path: str | Path) -> Spec:
     return parse_spec(data, source)
 
 
-SHORTHAND_KEYS = ("hidden", "activation", "batchnorm", "dropconnect", "dropout_mode")
+SHORTHAND_KEYS = ("hidden", "activation", "batchnorm", "dropconnect", "dropout_mode",
+                  "gaussian_noise", "gaussian_dropout", "kernel_constraint")  # fmt: skip
 
 
 def _model_checks(spec: Spec, variant: str, settings, info) -> list[str]:
