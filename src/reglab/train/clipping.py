@@ -1,0 +1,139 @@
+"""Keras' gradient clipping (``clipnorm``, ``clipvalue``, ``global_clipnorm``), per member.
+
+Keras clips a step's gradients before the update (after the regularization losses are
+in them), and so does the population optimizer, on its ``(K, P)`` gradient buffer:
+
+- ``clipnorm = c``: each weight variable's gradient (a layer's kernel, its bias) is
+  scaled to L2 norm at most ``c`` on its own: ``g * c / max(||g||, c)``.
+- ``clipvalue = c``: each element is clipped to ``[-c, c]``.
+- ``global_clipnorm = c``: all of a member's gradients are scaled together so that
+  their joint L2 norm is at most ``c``.
+
+Keras allows one of the three per optimizer, so a member gets at most one; members of
+one population may differ (a member without clipping is left exactly as it is). The
+per-variable norms of every member take one pass: a column-to-variable index, built
+once from the bank's layout, sums the squares with ``index_add_``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from reglab.errors import ReglabError, check_number, per_member
+from reglab.nn.layout import Layout
+
+__all__ = ["CLIP_OPTIONS", "GradientClipping", "make_clipping"]
+
+CLIP_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
+class GradientClipping:
+    """Clip a ``(K, P)`` gradient buffer in place, each member by its own threshold.
+
+    Parameters
+    ----------
+    thresholds : dict
+        For each of :data:`CLIP_OPTIONS` some member uses, one float per member
+        (``inf`` for members that do not clip that way).
+    segments : torch.Tensor
+        ``(P,)``: the weight variable of each bank column (padding columns get a
+        variable of their own; their gradients are zero).
+    variables : int
+        How many variables ``segments`` names.
+
+    Examples
+    --------
+    >>> grad = torch.tensor([[3.0, 4.0, 1.0]])
+    >>> clip = make_clipping(None, grad, global_clipnorm=1.0)
+    >>> clip(grad); [round(v, 4) for v in grad[0].tolist()]
+    [0.5883, 0.7845, 0.1961]
+    """
+
+    def __init__(self, thresholds: dict, segments: torch.Tensor, variables: int) -> None:
+        device = segments.device
+
+        def column(key):
+            values = thresholds.get(key)
+            return None if values is None else torch.tensor(values, device=device).view(-1, 1)
+
+        self._norm = column("clipnorm")
+        self._value = column("clipvalue")
+        self._global = column("global_clipnorm")
+        self._segments = segments
+        k = len(next(iter(thresholds.values())))
+        self._sums = torch.zeros(k, variables, device=device)
+        self._low = None if self._value is None else -self._value
+
+    @torch.no_grad()
+    def __call__(self, grad: torch.Tensor) -> None:
+        # c / norm clamped at 1 is Keras' c / max(norm, c); a zero norm or c = inf
+        # (a member that does not clip) gives inf, hence a factor of exactly 1.
+        if self._norm is not None:
+            sums = self._sums.zero_().index_add_(1, self._segments, grad * grad)
+            factor = (self._norm / sums.sqrt_()).clamp_(max=1.0)
+            grad.mul_(factor.index_select(1, self._segments))
+        if self._value is not None:
+            grad.clamp_(min=self._low, max=self._value)
+        if self._global is not None:
+            norm = torch.linalg.vector_norm(grad, dim=1, keepdim=True)
+            grad.mul_((self._global / norm).clamp_(max=1.0))
+
+
+def make_clipping(
+    layout: Layout | None,
+    bank: torch.Tensor,
+    *,
+    clipnorm=None,
+    clipvalue=None,
+    global_clipnorm=None,
+) -> GradientClipping | None:
+    """Check the clipping arguments (each None, a float > 0, or one per member) and build
+    the clipper, or return None when no member clips (then it costs nothing).
+
+    ``layout`` says which bank columns are which weight variable (for ``clipnorm``);
+    without one, each member's whole row is one variable.
+
+    Raises
+    ------
+    ReglabError
+        A threshold that is not > 0, a list of the wrong length, or a member given more
+        than one of the three (Keras' rule).
+
+    Examples
+    --------
+    >>> make_clipping(None, torch.zeros(2, 3), clipnorm=[1.0, None]) is not None
+    True
+    >>> make_clipping(None, torch.zeros(1, 3), clipnorm=1.0, clipvalue=0.5)
+    Traceback (most recent call last):
+    ...
+    reglab.errors.ReglabError: Invalid clipping arguments: give at most one of clipnorm, ...
+    """
+    k = bank.shape[0]
+    given = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+    thresholds = {}
+    for key, value in given.items():
+        values = per_member(key, value, k, owner="the optimizer")
+        values = [None if v is None else check_number(key, v, low=0.0, low_open=True)
+                  for v in values]  # fmt: skip
+        if any(v is not None for v in values):
+            thresholds[key] = values
+    for m in range(k):
+        chosen = [f"{key}={values[m]!r}" for key, values in thresholds.items()
+                  if values[m] is not None]  # fmt: skip
+        if len(chosen) > 1:
+            member = f" for member {m}" if k > 1 else ""
+            raise ReglabError(
+                "Invalid clipping arguments: give at most one of clipnorm, clipvalue and "
+                f"global_clipnorm per model (Keras' rule). Received{member}: {', '.join(chosen)}."
+            )
+    if not thresholds:
+        return None
+    thresholds = {key: [math.inf if v is None else v for v in values]
+                  for key, values in thresholds.items()}  # fmt: skip
+    slots = [] if layout is None else list(layout.slots.values())
+    segments = torch.full((bank.shape[1],), len(slots), dtype=torch.long)
+    for i, slot in enumerate(slots):
+        segments[slot.offset : slot.offset + slot.stored_size] = i
+    return GradientClipping(thresholds, segments.to(bank.device), len(slots) + 1)
