@@ -24,7 +24,7 @@ import torch
 from reglab.errors import ReglabError, check_number, per_member
 from reglab.nn.layout import Layout
 
-__all__ = ["CLIP_OPTIONS", "GradientClipping", "make_clipping"]
+__all__ = ["CLIP_OPTIONS", "GradientClipping", "check_clipping", "make_clipping"]
 
 CLIP_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm")
 
@@ -81,6 +81,39 @@ class GradientClipping:
             grad.mul_((self._global / norm).clamp_(max=1.0))
 
 
+def check_clipping(members: int, **given) -> dict[str, list[float | None]]:
+    """Each clipping argument some member uses, one value (or None) per member, checked.
+
+    Raises
+    ------
+    ReglabError
+        A threshold that is not > 0, a list of the wrong length, or a member given more
+        than one of :data:`CLIP_OPTIONS` (Keras' rule).
+
+    Examples
+    --------
+    >>> check_clipping(2, clipnorm=[1.0, None], clipvalue=None)
+    {'clipnorm': [1.0, None]}
+    """
+    thresholds = {}
+    for key in CLIP_OPTIONS:
+        values = per_member(key, given.get(key), members, owner="the optimizer")
+        values = [None if v is None else check_number(key, v, low=0.0, low_open=True)
+                  for v in values]  # fmt: skip
+        if any(v is not None for v in values):
+            thresholds[key] = values
+    for m in range(members):
+        chosen = [f"{key}={values[m]!r}" for key, values in thresholds.items()
+                  if values[m] is not None]  # fmt: skip
+        if len(chosen) > 1:
+            member = f" for member {m}" if members > 1 else ""
+            raise ReglabError(
+                "Invalid clipping arguments: give at most one of clipnorm, clipvalue and "
+                f"global_clipnorm per model (Keras' rule). Received{member}: {', '.join(chosen)}."
+            )
+    return thresholds
+
+
 def make_clipping(
     layout: Layout | None,
     bank: torch.Tensor,
@@ -98,8 +131,7 @@ def make_clipping(
     Raises
     ------
     ReglabError
-        A threshold that is not > 0, a list of the wrong length, or a member given more
-        than one of the three (Keras' rule).
+        As :func:`check_clipping`.
 
     Examples
     --------
@@ -110,24 +142,9 @@ def make_clipping(
     ...
     reglab.errors.ReglabError: Invalid clipping arguments: give at most one of clipnorm, ...
     """
-    k = bank.shape[0]
-    given = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
-    thresholds = {}
-    for key, value in given.items():
-        values = per_member(key, value, k, owner="the optimizer")
-        values = [None if v is None else check_number(key, v, low=0.0, low_open=True)
-                  for v in values]  # fmt: skip
-        if any(v is not None for v in values):
-            thresholds[key] = values
-    for m in range(k):
-        chosen = [f"{key}={values[m]!r}" for key, values in thresholds.items()
-                  if values[m] is not None]  # fmt: skip
-        if len(chosen) > 1:
-            member = f" for member {m}" if k > 1 else ""
-            raise ReglabError(
-                "Invalid clipping arguments: give at most one of clipnorm, clipvalue and "
-                f"global_clipnorm per model (Keras' rule). Received{member}: {', '.join(chosen)}."
-            )
+    thresholds = check_clipping(
+        bank.shape[0], clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm
+    )
     if not thresholds:
         return None
     thresholds = {key: [math.inf if v is None else v for v in values]

@@ -22,7 +22,7 @@ __all__ = [
     "decay_mask",
     "optimizer_defaults",
     "optimizers_with",
-    "resolve_options",
+    "resolve_constants",
 ]
 
 OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw")
@@ -95,7 +95,7 @@ def optimizers_with(option: str) -> tuple[str, ...]:
     return tuple(name for name in OPTIMIZERS if option in OPTIONS[name])
 
 
-def resolve_options(name: str, formula: str, options: dict) -> dict:
+def resolve_constants(name: str, formula: str, options: dict) -> dict:
     """Every setting of optimizer ``name``: the given ones (None: unset), checked, over the
     defaults of ``formula`` ("keras": Keras 3's; "torch": reglab's first release).
 
@@ -108,9 +108,9 @@ def resolve_options(name: str, formula: str, options: dict) -> dict:
 
     Examples
     --------
-    >>> resolve_options("rmsprop", "keras", {"rho": 0.8, "momentum": None})["epsilon"]
+    >>> resolve_constants("rmsprop", "keras", {"rho": 0.8, "momentum": None})["epsilon"]
     1e-07
-    >>> resolve_options("adam", "keras", {"rho": 0.8})
+    >>> resolve_constants("adam", "keras", {"rho": 0.8})
     Traceback (most recent call last):
     ...
     reglab.errors.ReglabError: Invalid value for `rho`: optimizer 'adam' has no rho setting ...

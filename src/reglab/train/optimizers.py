@@ -43,7 +43,7 @@ from reglab.train.optimizer_settings import (
     decay_mask,
     optimizer_defaults,
     optimizers_with,
-    resolve_options,
+    resolve_constants,
 )
 
 __all__ = [
@@ -327,7 +327,7 @@ def make_optimizer(
     name = check_choice("optimizer", name, OPTIMIZERS)
     formula = check_choice("formula", formula, FORMULAS)
     clip = {key: options.pop(key) for key in CLIP_OPTIONS if key in options}
-    constants = resolve_options(name, formula, options)
+    constants = resolve_constants(name, formula, options)
     exclude = constants.get("weight_decay_exclude")
     mask = decay_mask(exclude, layout, bank.shape[1], bank.device) if exclude else None
     return PopulationOptimizer(
