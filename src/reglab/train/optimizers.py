@@ -137,7 +137,7 @@ class PopulationOptimizer:
         for m in chosen:
             self._counts[m] += 1
         if self.clipping is not None:
-            self.clipping(self.grad)
+            self.clipping()
         if self._fused is not None:
             self._adam(members)
         elif members is None:
@@ -332,5 +332,5 @@ def make_optimizer(
     mask = decay_mask(exclude, layout, bank.shape[1], bank.device) if exclude else None
     return PopulationOptimizer(
         bank, grad, name, learning_rates, formula=formula, constants=constants,
-        decay_mask=mask, clipping=make_clipping(layout, bank, **clip),
+        decay_mask=mask, clipping=make_clipping(layout, grad, **clip),
     )  # fmt: skip
