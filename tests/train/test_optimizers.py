@@ -292,3 +292,17 @@ def test_excluding_weights_the_model_does_not_have_is_refused():
     with pytest.raises(ReglabError, match=r"'batchnorm' matches no weights of this model"):
         make_optimizer("adamw", torch.zeros(1, 2), torch.zeros(1, 2), [0.1],
                        weight_decay_exclude=["batchnorm"], layout=layout)  # fmt: skip
+
+
+def test_the_exclusion_mask_of_a_built_model_covers_its_biases_and_batch_norm():
+    from reglab import mlp
+    from reglab.data import Task
+    from reglab.train.optimizer_settings import decay_mask
+
+    model = mlp([4], batchnorm=True)
+    model.build(3, Task("binary", 1, "sigmoid", "binary_crossentropy", "accuracy"), [0])
+    mask = decay_mask(("bias", "batchnorm"), model.layout, model.bank.shape[1], "cpu")
+    for slot in model.layout.slots.values():
+        columns = mask[slot.offset : slot.offset + slot.stored_size]
+        assert bool((columns == 0).all()) == (slot.kind in ("bias", "gamma", "beta")), slot.name
+    assert {s.kind for s in model.layout.slots.values()} == {"kernel", "bias", "gamma", "beta"}
