@@ -579,6 +579,42 @@ CASES = [
     ),
     spec(
         "spec",
+        "rho-with-adam",
+        r"rho at variants\.base applies to rmsprop only, not 'adam'",
+        with_variant("rho = 0.8"),
+    ),
+    spec(
+        "spec",
+        "nesterov-without-momentum",
+        r"variants\.base: Invalid value for `nesterov`: Nesterov momentum has no effect",
+        with_variant('optimizer = "sgd"\nnesterov = true'),
+    ),
+    spec(
+        "spec",
+        "two-kinds-of-clipping",
+        r"give at most one of clipnorm, clipvalue and global_clipnorm",
+        with_variant("clipnorm = 1.0\nglobal_clipnorm = 2.0"),
+    ),
+    spec(
+        "spec",
+        "clipnorm-zero",
+        r"`variants\.base\.clipnorm`: expected greater than 0",
+        with_variant("clipnorm = 0.0"),
+    ),
+    spec(
+        "spec",
+        "weight-decay-exclude-misspelt",
+        r"`variants\.base\.weight_decay_exclude`: expected one of 'bias', 'batchnorm'",
+        with_variant('optimizer = "adamw"\nweight_decay_exclude = ["biases"]'),
+    ),
+    spec(
+        "spec",
+        "weight-decay-exclude-batchnorm-without-batchnorm",
+        r"names 'batchnorm' but the model has no batch normalization",
+        with_variant('optimizer = "adamw"\nweight_decay_exclude = ["batchnorm"]'),
+    ),
+    spec(
+        "spec",
         "variant-epochs-float",
         r"`variants\.base\.epochs`: expected a valid integer",
         with_variant("epochs = 2.5"),

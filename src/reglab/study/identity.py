@@ -18,13 +18,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from reglab.data.options import dataset_info, resolve_options
-from reglab.study.settings import RunSettings
+from reglab.study.settings import TRAINING_SEMANTICS, RunSettings
 from reglab.study.spec import Spec
 
 __all__ = ["TRAINING_SEMANTICS", "legacy_v1_identity", "run_identity", "spec_identity"]
 
-# Bump when the same spec would train to different numbers (see the module docstring).
-TRAINING_SEMANTICS = 1
+# TRAINING_SEMANTICS (defined in reglab.study.settings, which RunSettings needs): bump it
+# when the same spec would train to different numbers (see the module docstring).
 
 # The settings a schema-1 key hashed, with every default: frozen as they were then.
 _V1_SETTINGS = (
@@ -111,6 +111,8 @@ def legacy_v1_identity(
         resolved[name] = value.model_dump() if isinstance(value, BaseModel) else value
     resolved["hidden"] = list(settings.hidden)
     resolved["learning_rate"] = settings.resolved_learning_rate
+    for name in ("momentum", "weight_decay"):  # unset (None) now; version 1 filled in 0.0
+        resolved[name] = resolved[name] or 0.0
     options = resolve_options(dataset_info(spec.dataset.name), spec.dataset.written_options)
     if spec.dataset.name in _V1_TRUSTED_OPTION:
         options["trusted"] = False

@@ -52,6 +52,14 @@ SHAPE_FIELDS = (
     "augment",
     "momentum",
     "weight_decay",  # the engine applies one decoupled decay to the whole population
+    "nesterov",  # the optimizer's constants are one per population (clipping is per member)
+    "rho",
+    "epsilon",
+    "centered",
+    "beta_1",
+    "beta_2",
+    "weight_decay_exclude",
+    "semantics",
     "layers",  # without their per-member arguments (see reglab.study.models)
     "module",
 )

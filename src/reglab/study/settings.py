@@ -19,9 +19,16 @@ from reglab.errors import ReglabError
 from reglab.nn import ACTIVATIONS, L1, L2, ElasticNet, Penalty
 from reglab.train import EarlyStopping, ReduceLROnPlateau
 from reglab.train.lr_schedules import SCHEDULES
-from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
+from reglab.train.optimizer_settings import (
+    DEFAULT_LEARNING_RATES,
+    EXCLUDABLE,
+    OPTIMIZERS,
+    OPTIONS,
+    optimizer_defaults,
+)
 
 __all__ = [
+    "TRAINING_SEMANTICS",
     "AugmentSettings",
     "EMASettings",
     "EarlyStoppingSettings",
@@ -42,10 +49,16 @@ STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 LATER_SETTINGS = ("label_smoothing", "mixup", "cutmix", "ema", "swa",
                   "gaussian_noise", "gaussian_dropout", "kernel_constraint")  # fmt: skip
 
+# What training computes for a spec; a run's identity hashes it (reglab.study.identity,
+# which imports this module, so the constant lives here). 1: the first release
+# (PyTorch's optimizer rules and constants); 2: Keras' optimizers.
+TRAINING_SEMANTICS = 2
+
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
 def problem(message: str) -> PydanticCustomError:
@@ -264,6 +277,17 @@ class ModelSettings(BaseModel):
     learning_rate: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
     momentum: Rate | None = None
     weight_decay: NonNegativeFloat | None = None
+    # Keras' optimizer arguments (docs/spec.md says which optimizer has which).
+    nesterov: bool | None = None
+    rho: Rate | None = None
+    epsilon: PositiveFloat | None = None
+    centered: bool | None = None
+    beta_1: Rate | None = None
+    beta_2: Rate | None = None
+    weight_decay_exclude: Annotated[list[str], Field(min_length=1)] | None = None
+    clipnorm: PositiveFloat | None = None
+    clipvalue: PositiveFloat | None = None
+    global_clipnorm: PositiveFloat | None = None
     penalty: PenaltySettings | None = None
     dropout: Rate | None = None
     dropout_mode: str | None = None
@@ -335,6 +359,13 @@ class ModelSettings(BaseModel):
             raise problem(str(error).removeprefix("kernel_constraint: ")) from None
         return value
 
+    @field_validator("weight_decay_exclude", mode="before")
+    @classmethod
+    def _weight_decay_exclude(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value  # pydantic words the type error
+        return [_choice(name, list(EXCLUDABLE)) for name in value]
+
     @field_validator("dropout_mode", mode="before")
     @classmethod
     def _dropout_mode(cls, value: Any) -> str:
@@ -365,8 +396,8 @@ class RunSettings:
     activation: str = "relu"
     optimizer: str = "adam"
     learning_rate: float | None = None  # None: Keras' default for the optimizer
-    momentum: float = 0.0
-    weight_decay: float = 0.0
+    momentum: float | None = None  # None: the optimizer's default (under `semantics`)
+    weight_decay: float | None = None
     penalty: PenaltySettings | None = None
     dropout: float = 0.0
     dropout_mode: str = "inverted"
@@ -388,6 +419,43 @@ class RunSettings:
     swa: SWASettings | None = None
     lr_schedule: LrScheduleSettings | None = None
     reduce_lr_on_plateau: ReduceLROnPlateauSettings | None = None
+    nesterov: bool | None = None
+    rho: float | None = None
+    epsilon: float | None = None
+    centered: bool | None = None
+    beta_1: float | None = None
+    beta_2: float | None = None
+    weight_decay_exclude: tuple[str, ...] | None = None
+    clipnorm: float | None = None  # the clipping thresholds may differ between members
+    clipvalue: float | None = None
+    global_clipnorm: float | None = None
+    # The training semantics to train with: the current one, or an older study's (its
+    # runs resume with the numbers they were trained with).
+    semantics: int = TRAINING_SEMANTICS
+
+    def optimizer_constants(self, semantics: int | None = None) -> dict:
+        """``fit``'s optimizer settings: ``formula`` and every setting of the optimizer,
+        the written ones over :func:`~reglab.train.optimizers.optimizer_defaults`.
+
+        Parameters
+        ----------
+        semantics : int, optional
+            The training semantics whose defaults fill the unset settings;
+            :attr:`semantics` when omitted.
+
+        Examples
+        --------
+        >>> RunSettings(optimizer="rmsprop", rho=0.8).optimizer_constants(semantics=1)
+        {'formula': 'torch', 'rho': 0.8, 'momentum': 0.0, 'epsilon': 1e-08, 'centered': False}
+        """
+        constants = optimizer_defaults(
+            self.optimizer, self.semantics if semantics is None else semantics
+        )
+        del constants["learning_rate"]  # per member: resolved_learning_rate
+        for key in OPTIONS[self.optimizer]:
+            if getattr(self, key) is not None:
+                constants[key] = getattr(self, key)
+        return constants
 
     @property
     def resolved_learning_rate(self) -> float:

@@ -33,6 +33,8 @@ from reglab.study.settings import (
     problem,
 )
 from reglab.study.spec_errors import SpecError, describe_errors
+from reglab.train.clipping import CLIP_OPTIONS, check_clipping
+from reglab.train.optimizer_settings import OPTIONS, optimizers_with, resolve_constants
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -195,8 +197,9 @@ class Spec(BaseModel):
             for name in type(layer).model_fields:
                 if isinstance(getattr(layer, name), BaseModel):
                     chosen[name] = getattr(layer, name)  # keep the model, not its dump
-        if "hidden" in chosen:
-            chosen["hidden"] = tuple(chosen["hidden"])
+        for name in ("hidden", "weight_decay_exclude"):
+            if name in chosen:
+                chosen[name] = tuple(chosen[name])
         if "layers" in chosen:
             chosen["layers"] = _layers_with_overrides(chosen)
         return RunSettings(**chosen)
@@ -305,6 +308,9 @@ def load_spec(path: str | Path) -> Spec:
     return parse_spec(data, source)
 
 
+# Every optimizer setting a spec may give (each optimizer has some of them).
+OPTION_KEYS = tuple(sorted({key for keys in OPTIONS.values() for key in keys}))
+
 SHORTHAND_KEYS = ("hidden", "activation", "batchnorm", "dropconnect", "dropout_mode",
                   "gaussian_noise", "gaussian_dropout", "kernel_constraint")  # fmt: skip
 
@@ -407,6 +413,45 @@ def _soft_target_and_averaging_checks(variant: str, settings, info) -> list[str]
     return problems
 
 
+def _optimizer_checks(variant: str, settings: RunSettings) -> list[str]:
+    """Settings the variant's optimizer does not have, and fit's own checks of the rest
+    (Nesterov without momentum, more than one kind of clipping, exclusions from no decay)."""
+    where = f"variants.{variant}"
+    name = settings.optimizer
+    unknown = [
+        f"{key} at {where} applies to {' and '.join(optimizers_with(key))} only, not '{name}'"
+        for key in OPTION_KEYS
+        if key != "weight_decay" and getattr(settings, key) is not None and key not in OPTIONS[name]
+    ]  # weight_decay has its own message (an L2 penalty may be meant)
+    if unknown:
+        return unknown
+    problems = []
+    constants = settings.optimizer_constants()
+    try:
+        resolve_constants(name, constants.pop("formula"), constants)
+        check_clipping(1, **{key: getattr(settings, key) for key in CLIP_OPTIONS})
+    except ReglabError as error:
+        problems.append(f"{where}: {error}")
+    exclude = settings.weight_decay_exclude or ()
+    if "batchnorm" in exclude and _has_no_batchnorm(settings):
+        problems.append(
+            f"weight_decay_exclude at {where} names 'batchnorm' but the model has no batch "
+            "normalization with gamma and beta"
+        )
+    return problems
+
+
+def _has_no_batchnorm(settings: RunSettings) -> bool:
+    """For the MLP shorthand and ``layers``; a ``module``'s parameters are checked by fit."""
+    if settings.module is not None:
+        return False
+    if settings.layers is None:
+        return not settings.batchnorm
+    return not any(
+        t["type"] == "batch_normalization" and t.get("affine", True) for t in settings.layers
+    )
+
+
 def _cross_checks(spec: Spec) -> list[str]:
     """Problems that need several keys at once (or the dataset's facts) to see."""
     problems = []
@@ -440,11 +485,7 @@ def _cross_checks(spec: Spec) -> list[str]:
                 f"weight_decay at variants.{variant} is AdamW's decoupled decay and has no "
                 f"effect with optimizer '{settings.optimizer}'; use penalty = {{ l2 = ... }}"
             )
-        if settings.momentum and settings.optimizer not in ("sgd", "rmsprop"):
-            problems.append(
-                f"momentum at variants.{variant} applies to sgd and rmsprop only, not "
-                f"'{settings.optimizer}'"
-            )
+        problems += _optimizer_checks(variant, settings)
     n_train = info.n_train if spec.train_size is None else min(spec.train_size, info.n_train)
     if spec.train_size is not None and spec.train_size > info.n_train:
         problems.append(

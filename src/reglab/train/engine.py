@@ -37,8 +37,19 @@ def fit(
     batch_size: int = 32,
     optimizer: str = "adam",
     learning_rate: float | list[float] | None = None,
-    momentum: float = 0.0,
-    weight_decay: float = 0.0,
+    momentum: float | None = None,
+    nesterov: bool | None = None,
+    rho: float | None = None,
+    epsilon: float | None = None,
+    centered: bool | None = None,
+    beta_1: float | None = None,
+    beta_2: float | None = None,
+    weight_decay: float | None = None,
+    weight_decay_exclude: list[str] | None = None,
+    clipnorm: float | list[float | None] | None = None,
+    clipvalue: float | list[float | None] | None = None,
+    global_clipnorm: float | list[float | None] | None = None,
+    formula: str = "keras",
     seed: int | list[int] = 0,
     shuffle: bool = True,
     validation_data: tuple | None = None,
@@ -82,9 +93,31 @@ def fit(
     learning_rate : float or list of float, optional
         Per member; Keras' default for the optimizer when omitted.
     momentum : float, default 0.0
-        For sgd and rmsprop.
-    weight_decay : float, default 0.0
-        AdamW's decoupled weight decay (not an L2 penalty).
+        For sgd and rmsprop (Keras' ``momentum``).
+    nesterov : bool, default False
+        Nesterov momentum, for sgd.
+    rho : float, default 0.9
+        RMSprop's decay of the squared-gradient average.
+    epsilon : float, default 1e-7
+        RMSprop's (inside the square root) and Adam's (added to ``sqrt(v)``), as Keras.
+    centered : bool, default False
+        RMSprop divides by the gradient's variance instead of its second moment.
+    beta_1, beta_2 : float, default 0.9 and 0.999
+        Adam's and AdamW's moment decays.
+    weight_decay : float, default 0.004 with adamw
+        AdamW's decoupled weight decay ``w -= w * weight_decay * lr`` (not an L2
+        penalty); adamw only, and Keras' default 0.004 when omitted.
+    weight_decay_exclude : list of {"bias", "batchnorm"}, optional
+        Weights AdamW does not decay (Keras' ``exclude_from_weight_decay``): biases,
+        batch normalization's gamma and beta.
+    clipnorm, clipvalue, global_clipnorm : float or list, optional
+        Keras' gradient clipping, per member (one value, or one per member with None for
+        none): each weight variable's gradient to L2 norm ``clipnorm``, each element to
+        ``[-clipvalue, clipvalue]``, or all of a member's gradients together to L2 norm
+        ``global_clipnorm``. At most one of the three per member.
+    formula : {"keras", "torch"}, default "keras"
+        The update rules and defaults: Keras 3's, or reglab's first release (PyTorch's,
+        kept so that older studies resume with the numbers they were trained with).
     seed : int or list of int, default 0
         Per member: initial weights, dropout and DropConnect masks, shuffling. For a
         ``torch.nn.Module``, one member per seed.
@@ -211,8 +244,8 @@ def train_population(
     k = model.members
     inputs, targets = setup.inputs, setup.targets
     optimizer = make_optimizer(
-        setup.optimizer, model.bank, model.grad, setup.learning_rates,
-        momentum=setup.momentum, weight_decay=setup.weight_decay,
+        setup.optimizer, model.bank, model.grad, setup.learning_rates, layout=model.layout,
+        **setup.optimizer_options,
     )  # fmt: skip
     callbacks = setup.callbacks
     views = [MemberView(model, optimizer, m) for m in range(k)]

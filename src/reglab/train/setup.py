@@ -53,8 +53,7 @@ class FitSetup:
     shufflers: list[torch.Generator]
     augmenter: object | None
     optimizer: str
-    momentum: float
-    weight_decay: float
+    optimizer_options: dict  # fit's optimizer settings as given; make_optimizer checks them
     epochs: int
     batch_size: int
     shuffle: bool
@@ -122,13 +121,17 @@ def _check_lengths(x, y, what: str) -> None:
 
 
 def prepare_fit(
-    *, model, x, y, epochs, batch_size, optimizer, learning_rate, momentum, weight_decay,
-    seed, shuffle, validation_data, validation_split, train_index, validation_index,
-    test_data, standardize, early_stopping, callbacks, augment, image_shape, task, device,
-    threads, record_weights, progress, label_smoothing=None, mixup=None, cutmix=None,
-    ema=None, swa=None, lr_schedule=None, reduce_lr_on_plateau=None,
+    *, model, x, y, epochs, batch_size, optimizer, learning_rate, seed, shuffle,
+    validation_data, validation_split, train_index, validation_index, test_data,
+    standardize, early_stopping, callbacks, augment, image_shape, task, device, threads,
+    record_weights, progress, label_smoothing=None, mixup=None, cutmix=None, ema=None,
+    swa=None, lr_schedule=None, reduce_lr_on_plateau=None, **optimizer_options,
 ) -> FitSetup:  # fmt: skip
-    """Validate ``fit``'s arguments (see :func:`reglab.train.fit`) and prepare the run."""
+    """Validate ``fit``'s arguments (see :func:`reglab.train.fit`) and prepare the run.
+
+    The optimizer's settings (``momentum``, ``rho``, ``clipnorm``, ...) travel together to
+    :func:`reglab.train.optimizers.make_optimizer`, their one check.
+    """
     model = _as_model(model, seed)
     k = model.members
     epochs = check_int("epochs", epochs, owner="fit", low=1)
@@ -199,8 +202,7 @@ def prepare_fit(
         shufflers=[torch.Generator().manual_seed(derive_seed(s, "shuffle")) for s in seeds],
         augmenter=augmenter,
         optimizer=optimizer,
-        momentum=momentum,
-        weight_decay=weight_decay,
+        optimizer_options=optimizer_options,
         epochs=epochs,
         batch_size=batch_size,
         shuffle=bool(shuffle),
