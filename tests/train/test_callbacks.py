@@ -12,7 +12,7 @@ import torch
 from reglab import EarlyStopping, fit, mlp
 from reglab.errors import ReglabError, ReglabTypeError
 from reglab.train import Callback, MemberView, ReduceLROnPlateau, StepDecay
-from reglab.train.optimizers import PopulationOptimizer
+from reglab.train.optimizers import make_optimizer
 
 
 def data(n=48, seed=0):
@@ -101,7 +101,7 @@ def test_a_schedule_on_one_member_changes_only_that_members_rate():
 def test_setting_a_views_rate_moves_only_that_member_by_the_new_rate():
     # Hand computation of one SGD step: w - lr * g, with member 1's rate set to 0.5.
     bank, grad = torch.zeros(3, 2), torch.tensor([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]])
-    optimizer = PopulationOptimizer(bank, grad, "sgd", [0.1, 0.1, 0.1])
+    optimizer = make_optimizer("sgd", bank, grad, [0.1, 0.1, 0.1])
     model = mlp([2], members=3)
     view = MemberView(model, optimizer, 1)
     view.learning_rate = 0.5
@@ -114,8 +114,8 @@ def test_setting_a_views_rate_moves_only_that_member_by_the_new_rate():
 
 
 def test_a_view_refuses_a_negative_rate():
-    view = MemberView(mlp([2]), PopulationOptimizer(torch.zeros(1, 2), torch.zeros(1, 2),
-                                                    "sgd", [0.1]), 0)  # fmt: skip
+    view = MemberView(mlp([2]), make_optimizer("sgd", torch.zeros(1, 2), torch.zeros(1, 2),
+                                               [0.1]), 0)  # fmt: skip
     with pytest.raises(ReglabError, match=r"`learning_rate` of MemberView: expected a float in "
                                           r"\[0, inf\)\. Received: learning_rate=-1"):  # fmt: skip
         view.learning_rate = -1

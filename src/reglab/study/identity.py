@@ -5,7 +5,10 @@ are one optimizer) and :data:`TRAINING_SEMANTICS`, never the defaults a reglab v
 happens to fill in. A later reglab that adds a setting with a default therefore leaves
 every stored key unchanged, and a store made by an older reglab resumes. A change to
 what training computes for the same spec (a default's value, the engine's numerics)
-bumps :data:`TRAINING_SEMANTICS` instead, so such runs are retrained, not reused.
+bumps :data:`TRAINING_SEMANTICS` instead, so such runs are not mixed with the new ones: a
+study stored under an older semantics resumes with that semantics' numerics
+(:meth:`reglab.study.spec.Spec.with_semantics`, chosen by the runner), and a new study
+trains with the current one.
 
 Stores of schema version 1 hashed every resolved default; :func:`legacy_v1_key`
 recomputes those keys (from the settings version 1 had) so they can be re-keyed once.
@@ -57,7 +60,7 @@ def spec_identity(spec: Spec) -> dict[str, Any]:
     out = _written(spec)
     out.pop("max_members", None)
     out["dataset"] = {"name": spec.dataset.name, "options": spec.dataset.written_options}
-    out["semantics"] = TRAINING_SEMANTICS
+    out["semantics"] = spec.semantics
     return out
 
 
@@ -85,7 +88,7 @@ def run_identity(spec: Spec, variant: str, seed: int, fold: int, repeat: int) ->
     ['dataset', 'fold', 'repeat', 'seed', 'semantics', 'settings', 'study', 'validation', 'variant']
     """
     identity = {
-        "semantics": TRAINING_SEMANTICS,
+        "semantics": spec.semantics,
         "study": spec.name,
         "variant": variant,
         "dataset": {"name": spec.dataset.name, "options": spec.dataset.written_options},

@@ -25,6 +25,7 @@ from reglab.data.options import dataset_info, resolve_options
 from reglab.errors import ReglabError, did_you_mean
 from reglab.study.settings import (
     STRICT,
+    TRAINING_SEMANTICS,
     ModelSettings,
     NonNegativeInt,
     PositiveInt,
@@ -176,6 +177,37 @@ class Spec(BaseModel):
     max_members: PositiveInt | None = None  # cap on a population's size
     model: ModelSettings = ModelSettings()
     variants: Annotated[dict[str, VariantSettings], Field(min_length=1)]
+    # What training computes (reglab.study.identity): the current semantics, or the
+    # older one a stored study was trained with, which it resumes with.
+    _semantics: int = PrivateAttr(default=TRAINING_SEMANTICS)
+
+    @property
+    def semantics(self) -> int:
+        """The training semantics this study trains with (see :meth:`with_semantics`)."""
+        return self._semantics
+
+    def with_semantics(self, semantics: int) -> Spec:
+        """The same spec trained with an older training semantics' numerics.
+
+        A study stored by an earlier reglab (semantics 1: PyTorch's optimizer rules and
+        constants) resumes with them, so all its runs share one set of numerics.
+
+        Examples
+        --------
+        >>> spec = parse_spec({"name": "s", "dataset": "iris", "variants": {"a": {}}})
+        >>> spec.with_semantics(1).resolve("a").optimizer_constants()["formula"]
+        'torch'
+        >>> spec.semantics == TRAINING_SEMANTICS
+        True
+        """
+        if semantics not in range(1, TRAINING_SEMANTICS + 1):
+            raise ReglabError(
+                f"Invalid training semantics {semantics!r}: this reglab knows 1 to "
+                f"{TRAINING_SEMANTICS}; upgrade reglab to resume this study."
+            )
+        twin = self.model_copy()
+        twin._semantics = semantics
+        return twin
 
     @field_validator("seeds")
     @classmethod
@@ -202,7 +234,7 @@ class Spec(BaseModel):
                 chosen[name] = tuple(chosen[name])
         if "layers" in chosen:
             chosen["layers"] = _layers_with_overrides(chosen)
-        return RunSettings(**chosen)
+        return RunSettings(**chosen, semantics=self._semantics)
 
     def to_json(self) -> dict:
         """The spec with every default filled in, as plain JSON values."""
