@@ -488,6 +488,61 @@ CASES = [
     ),
     spec(
         "spec",
+        "lr-schedule-type-misspelt",
+        r"`variants\.base\.lr_schedule\.type`: expected one of 'step', 'exponential', "
+        r"'cosine'\. Received: 'cosin'; did you mean 'cosine'\?",
+        with_variant('lr_schedule = { type = "cosin", decay_epochs = 5 }'),
+    ),
+    spec(
+        "spec",
+        "lr-schedule-step-without-decay-rate",
+        r"variants\.base\.lr_schedule: lr_schedule type 'step' needs `decay_rate`",
+        with_variant('lr_schedule = { type = "step", decay_epochs = 5 }'),
+    ),
+    spec(
+        "spec",
+        "lr-schedule-key-of-another-type",
+        r"`alpha` does not apply to lr_schedule type 'exponential'",
+        with_variant(
+            'lr_schedule = { type = "exponential", decay_epochs = 5, decay_rate = 0.5, '
+            "alpha = 0.1 }"
+        ),
+    ),
+    spec(
+        "spec",
+        "lr-schedule-decay-rate-one",
+        r"`decay_rate` of ExponentialDecay: a rate of 1 leaves the learning rate unchanged",
+        with_variant('lr_schedule = { type = "exponential", decay_epochs = 5, decay_rate = 1.0 }'),
+    ),
+    spec(
+        "spec",
+        "lr-schedule-warmup-negative",
+        r"`warmup_epochs` of CosineDecay: expected an int >= 0\. Received: warmup_epochs=-2",
+        with_variant('lr_schedule = { type = "cosine", decay_epochs = 5, warmup_epochs = -2 }'),
+    ),
+    spec(
+        "spec",
+        "reduce-lr-factor-not-below-one",
+        r"`factor` of ReduceLROnPlateau: expected a float in \(0, 1\)\. Received: factor=1\.5",
+        with_variant("reduce_lr_on_plateau = { factor = 1.5 }"),
+    ),
+    spec(
+        "spec",
+        "reduce-lr-monitor-the-runs-will-not-have",
+        r"`reduce_lr_on_plateau\.monitor` at variants\.base: expected a History column of "
+        r"this study's runs .*Received: 'val_acc'; did you mean 'val_accuracy'\?",
+        with_variant('reduce_lr_on_plateau = { monitor = "val_acc" }'),
+    ),
+    spec(
+        "spec",
+        "schedule-and-plateau-together",
+        r"lr_schedule and reduce_lr_on_plateau at variants\.base would each overwrite",
+        with_model('lr_schedule = { type = "step", decay_epochs = 2, decay_rate = 0.5 }').replace(
+            "[variants.base]\n", "[variants.base]\nreduce_lr_on_plateau = { patience = 2 }\n"
+        ),
+    ),
+    spec(
+        "spec",
         "augment-on-tabular-data",
         r"augment at variants\.base needs image data",
         with_variant("augment = { rotation = 10.0 }"),
@@ -565,6 +620,42 @@ CASES = [
         "momentum-with-adam",
         r"momentum at variants\.base applies to sgd and rmsprop",
         with_variant("momentum = 0.9"),
+    ),
+    spec(
+        "spec",
+        "rho-with-adam",
+        r"rho at variants\.base applies to rmsprop only, not 'adam'",
+        with_variant("rho = 0.8"),
+    ),
+    spec(
+        "spec",
+        "nesterov-without-momentum",
+        r"variants\.base: Invalid value for `nesterov`: Nesterov momentum has no effect",
+        with_variant('optimizer = "sgd"\nnesterov = true'),
+    ),
+    spec(
+        "spec",
+        "two-kinds-of-clipping",
+        r"give at most one of clipnorm, clipvalue and global_clipnorm",
+        with_variant("clipnorm = 1.0\nglobal_clipnorm = 2.0"),
+    ),
+    spec(
+        "spec",
+        "clipnorm-zero",
+        r"`variants\.base\.clipnorm`: expected greater than 0",
+        with_variant("clipnorm = 0.0"),
+    ),
+    spec(
+        "spec",
+        "weight-decay-exclude-misspelt",
+        r"`variants\.base\.weight_decay_exclude`: expected one of 'bias', 'batchnorm'",
+        with_variant('optimizer = "adamw"\nweight_decay_exclude = ["biases"]'),
+    ),
+    spec(
+        "spec",
+        "weight-decay-exclude-batchnorm-without-batchnorm",
+        r"names 'batchnorm' but the model has no batch normalization",
+        with_variant('optimizer = "adamw"\nweight_decay_exclude = ["batchnorm"]'),
     ),
     spec(
         "spec",

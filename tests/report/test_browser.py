@@ -95,11 +95,13 @@ def test_summary_table_numbers_equal_the_stored_ones(stored_tiny, tmp_path, visi
     seen = visit(write_report(store, study.name, tmp_path / "tiny.html"))
     for variant in ("baseline", "l2 0.01"):
         done = [r for r in study.runs if r.variant == variant and r.status == "done"]
-        test = 100 * np.array([r.test_metric for r in done])
-        low, high = stats.t.interval(0.95, len(test) - 1, loc=test.mean(), scale=stats.sem(test))
         row = seen.page.locator(f'#summary-table tr[data-variant="{variant}"]')
-        shown = row.locator('td[data-column="test"]').inner_text()
-        assert shown == f"{test.mean():.2f} ± {(high - low) / 2:.2f}"
+        for column, field in (("test", "test_metric"), ("validation", "val_metric")):
+            values = 100 * np.array([getattr(r, field) for r in done])
+            low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(),
+                                         scale=stats.sem(values))  # fmt: skip
+            shown = row.locator(f'td[data-column="{column}"]').inner_text()
+            assert shown == f"{values.mean():.2f} ± {(high - low) / 2:.2f}"
         assert row.locator('td[data-column="runs"]').inner_text() == str(
             sum(r.variant == variant for r in study.runs)
         )

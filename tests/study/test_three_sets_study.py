@@ -135,3 +135,42 @@ def test_a_schema_2_store_upgrades_and_resumes_every_study_without_retraining(tm
     for key, study, val, test in rows:
         assert val == old[key]  # the one stored held-out score was the validation score
         assert test == (old[key] if study == "v2_test" else None)
+
+
+def test_a_schema_2_study_resumes_its_missing_runs_with_the_numerics_it_was_trained_with(
+    tmp_path, capsys
+):
+    store = _v2_copy(tmp_path)
+    before = {r.key: r for r in load_study(store, "v2_split").runs}
+    db = sqlite3.connect(store)
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("DELETE FROM runs WHERE study = 'v2_split' AND seed = 1")  # as if interrupted
+    db.commit()
+    db.close()
+    outcome = run_study(tmp_path / "v2_split.toml", store=store, progress=False)
+    assert (outcome.trained, outcome.skipped) == (3, 3)
+    assert "training semantics 1" in capsys.readouterr().out
+    after = {r.key: r for r in load_study(store, "v2_split").runs}
+    assert sorted(after) == sorted(before)  # the same keys: semantics 1's
+    for key, old in before.items():  # adam and rmsprop under PyTorch's constants, as then
+        new = after[key]
+        assert [row["loss"] for row in new.history] == pytest.approx(
+            [row["loss"] for row in old.history], rel=1e-6, abs=1e-7
+        )
+        assert new.val_metric == pytest.approx(old.val_metric, abs=1e-6)
+        if old.seed == 1:  # retrained now: it scored the test set too
+            assert new.test_metric is not None
+
+
+def test_a_new_study_trains_with_keras_numerics_under_another_name(tmp_path):
+    store = _v2_copy(tmp_path)
+    text = (tmp_path / "v2_split.toml").read_text().replace('name = "v2_split"',
+                                                            'name = "fresh"')  # fmt: skip
+    (tmp_path / "fresh.toml").write_text(text)
+    run_study(tmp_path / "fresh.toml", store=store, progress=False)
+    old = {(r.variant, r.seed): r for r in load_study(store, "v2_split").runs}
+    new = {(r.variant, r.seed): r for r in load_study(store, "fresh").runs}
+    # The same spec under semantics 2 (Keras' epsilon and rho) trains to other numbers.
+    assert new["rmsprop", 0].history[-1]["loss"] != pytest.approx(
+        old["rmsprop", 0].history[-1]["loss"], rel=1e-6
+    )

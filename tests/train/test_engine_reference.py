@@ -16,10 +16,12 @@ def _data(n=96, features=6, classes=3, seed=0):
 
 @pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adam", "adamw"])
 def test_single_fit_equals_plain_pytorch_loop(optimizer):
+    # formula="torch": reglab's first-release update rules are torch.optim's (Keras'
+    # rules are checked against their formulas in test_optimizers.py).
     x, y = _data()
     model = mlp([8, 8])
     history = fit(model, x, y, epochs=3, batch_size=16, optimizer=optimizer, shuffle=False,
-                  learning_rate=0.01, seed=4)  # fmt: skip
+                  learning_rate=0.01, seed=4, formula="torch")  # fmt: skip
     # Reference: nn.Sequential from the same initial weights, torch.optim, same batches.
     fresh = mlp([8, 8])
     from reglab.data import infer_task

@@ -24,7 +24,16 @@ from reglab.errors import (
 from reglab.nn.activations import ACTIVATIONS
 from reglab.nn.batchnorm import BatchNormConfig
 from reglab.nn.dropout import DROPOUT_MODES
-from reglab.nn.layers import Activation, BatchNorm, Dense, DropConnect, Dropout, Flatten
+from reglab.nn.layers import (
+    Activation,
+    BatchNorm,
+    Dense,
+    DropConnect,
+    Dropout,
+    Flatten,
+    GaussianDropout,
+    GaussianNoise,
+)
 from reglab.nn.penalties import Penalty, as_penalty
 from reglab.nn.sequential import Sequential
 
@@ -64,6 +73,12 @@ class MLP(Sequential):
         unpenalised, as in the Keras book's examples; per layer: ``reglab.Sequential``).
     bias_regularizer : Penalty or list of Penalty, optional
         Penalty on the hidden biases (untouched unless given).
+    kernel_constraint : Constraint or list of Constraint, optional
+        Applied to every hidden kernel after each step, as Keras does (``MaxNorm(3.0)``...).
+    gaussian_noise : float or list of float, default 0.0
+        Standard deviation of Keras' ``GaussianNoise`` on the inputs (training only).
+    gaussian_dropout : float or list of float, default 0.0
+        Rate of Keras' ``GaussianDropout`` after each hidden activation (training only).
     members : int, optional
         Population size; inferred from the lists above (1 when all are scalars).
 
@@ -86,6 +101,9 @@ class MLP(Sequential):
         batchnorm: bool | BatchNormConfig = False,
         kernel_regularizer: Penalty | Sequence[Penalty | None] | None = None,
         bias_regularizer: Penalty | Sequence[Penalty | None] | None = None,
+        kernel_constraint=None,
+        gaussian_noise: float | Sequence[float] = 0.0,
+        gaussian_dropout: float | Sequence[float] = 0.0,
         members: int | None = None,
     ) -> None:
         if isinstance(hidden, int) or not isinstance(hidden, Sequence):
@@ -109,6 +127,9 @@ class MLP(Sequential):
             dropconnect=dropconnect,
             kernel_regularizer=kernel_regularizer,
             bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            gaussian_noise=gaussian_noise,
+            gaussian_dropout=gaussian_dropout,
         )
         if members is not None:
             members = check_int("members", members, owner="mlp", low=1)
@@ -138,11 +159,17 @@ class MLP(Sequential):
             as_penalty(p, "bias_regularizer")
             for p in per_member("bias_regularizer", bias_regularizer, k, owner="mlp")
         ]
+        # Checked by the layers they build (one rule each); kept per member here.
+        self.kernel_constraint = per_member("kernel_constraint", kernel_constraint, k, owner="mlp")
+        self.gaussian_noise = per_member("gaussian_noise", gaussian_noise, k, owner="mlp")
+        self.gaussian_dropout = per_member("gaussian_dropout", gaussian_dropout, k, owner="mlp")
         super().__init__(self._layers(), members=k)
 
     def _layers(self) -> list:
         """The Sequential layers this shorthand stands for."""
         layers: list = [Flatten()]
+        if any(self.gaussian_noise):  # absent when unused: the fast path stays available
+            layers.append(GaussianNoise(self.gaussian_noise))
         dropconnect = any(self.dropconnect)
         for i, width in enumerate(self.hidden):
             activation = None if self.batchnorm is not None else self.activation
@@ -151,6 +178,7 @@ class MLP(Sequential):
                 kernel_regularizer=self.kernel_regularizer,
                 bias_regularizer=self.bias_regularizer,
                 use_bias=self.batchnorm is None,
+                kernel_constraint=self.kernel_constraint,
                 name=f"dense_{i}",
             )
             if dropconnect:
@@ -163,6 +191,8 @@ class MLP(Sequential):
                 layers.append(Activation(self.activation))
             if any(self.dropout):
                 layers.append(Dropout(self.dropout, self.dropout_mode))
+            if any(self.gaussian_dropout):
+                layers.append(GaussianDropout(self.gaussian_dropout))
         layers.append(Dense(None, name="output"))
         return layers
 

@@ -200,8 +200,10 @@ def train_population(
         batch_size=shape.batch_size,
         optimizer=shape.optimizer,
         learning_rate=[r.settings.resolved_learning_rate for r in runs],
-        momentum=shape.momentum,
-        weight_decay=shape.weight_decay,
+        **shape.optimizer_constants(),  # written values over the semantics' defaults
+        clipnorm=[r.settings.clipnorm for r in runs],
+        clipvalue=[r.settings.clipvalue for r in runs],
+        global_clipnorm=[r.settings.global_clipnorm for r in runs],
         seed=[r.seed for r in runs],
         train_index=[r.train_index for r in runs] if folds else None,
         validation_index=[r.validation_index for r in runs] if folds else None,
@@ -210,6 +212,9 @@ def train_population(
         standardize=data.standardize,
         early_stopping=[r.settings.early_stopping and r.settings.early_stopping.build()
                         for r in runs],
+        lr_schedule=[r.settings.lr_schedule and r.settings.lr_schedule.build() for r in runs],
+        reduce_lr_on_plateau=[r.settings.reduce_lr_on_plateau
+                              and r.settings.reduce_lr_on_plateau.build() for r in runs],
         augment=None if augment is None else Augment(augment.rotation, tuple(augment.scale),
                                                      augment.translate),
         image_shape=data.image_shape if augment is not None else None,

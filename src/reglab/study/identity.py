@@ -5,7 +5,10 @@ are one optimizer) and :data:`TRAINING_SEMANTICS`, never the defaults a reglab v
 happens to fill in. A later reglab that adds a setting with a default therefore leaves
 every stored key unchanged, and a store made by an older reglab resumes. A change to
 what training computes for the same spec (a default's value, the engine's numerics)
-bumps :data:`TRAINING_SEMANTICS` instead, so such runs are retrained, not reused.
+bumps :data:`TRAINING_SEMANTICS` instead, so such runs are not mixed with the new ones: a
+study stored under an older semantics resumes with that semantics' numerics
+(:meth:`reglab.study.spec.Spec.with_semantics`, chosen by the runner), and a new study
+trains with the current one.
 
 Stores of schema version 1 hashed every resolved default; :func:`legacy_v1_key`
 recomputes those keys (from the settings version 1 had) so they can be re-keyed once.
@@ -18,13 +21,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from reglab.data.options import dataset_info, resolve_options
-from reglab.study.settings import RunSettings
+from reglab.study.settings import TRAINING_SEMANTICS, RunSettings
 from reglab.study.spec import Spec
 
 __all__ = ["TRAINING_SEMANTICS", "legacy_v1_identity", "run_identity", "spec_identity"]
 
-# Bump when the same spec would train to different numbers (see the module docstring).
-TRAINING_SEMANTICS = 1
+# TRAINING_SEMANTICS (defined in reglab.study.settings, which RunSettings needs): bump it
+# when the same spec would train to different numbers (see the module docstring).
 
 # The settings a schema-1 key hashed, with every default: frozen as they were then.
 _V1_SETTINGS = (
@@ -57,7 +60,7 @@ def spec_identity(spec: Spec) -> dict[str, Any]:
     out = _written(spec)
     out.pop("max_members", None)
     out["dataset"] = {"name": spec.dataset.name, "options": spec.dataset.written_options}
-    out["semantics"] = TRAINING_SEMANTICS
+    out["semantics"] = spec.semantics
     return out
 
 
@@ -85,7 +88,7 @@ def run_identity(spec: Spec, variant: str, seed: int, fold: int, repeat: int) ->
     ['dataset', 'fold', 'repeat', 'seed', 'semantics', 'settings', 'study', 'validation', 'variant']
     """
     identity = {
-        "semantics": TRAINING_SEMANTICS,
+        "semantics": spec.semantics,
         "study": spec.name,
         "variant": variant,
         "dataset": {"name": spec.dataset.name, "options": spec.dataset.written_options},
@@ -111,6 +114,8 @@ def legacy_v1_identity(
         resolved[name] = value.model_dump() if isinstance(value, BaseModel) else value
     resolved["hidden"] = list(settings.hidden)
     resolved["learning_rate"] = settings.resolved_learning_rate
+    for name in ("momentum", "weight_decay"):  # unset (None) now; version 1 filled in 0.0
+        resolved[name] = resolved[name] or 0.0
     options = resolve_options(dataset_info(spec.dataset.name), spec.dataset.written_options)
     if spec.dataset.name in _V1_TRUSTED_OPTION:
         options["trusted"] = False

@@ -291,4 +291,7 @@ def population_model(runs):
         dropout_mode=[r.settings.dropout_mode for r in runs],
         dropconnect=[r.settings.dropconnect for r in runs],
         kernel_regularizer=penalties,
+        kernel_constraint=[constraint_from_table(r.settings.kernel_constraint) for r in runs],
+        gaussian_noise=[r.settings.gaussian_noise or 0.0 for r in runs],
+        gaussian_dropout=[r.settings.gaussian_dropout or 0.0 for r in runs],
     )

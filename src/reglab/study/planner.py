@@ -6,8 +6,9 @@ any process, on any machine and in later reglab versions, and a rerun recognises
 store already holds. Runs that share the
 architecture and the training shape (every setting in :data:`SHAPE_FIELDS`) train as one
 population: one batched forward/backward per step for all of them. Everything else
-(seed, fold, dropout, DropConnect, penalty, learning rate, early stopping) may differ
-between members. A population is capped by a memory budget and split when over it.
+(seed, fold, dropout, DropConnect, penalty, learning rate, early stopping, learning-rate
+schedule, ReduceLROnPlateau) may differ between members. A population is capped by a
+memory budget and split when over it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ SHAPE_FIELDS = (
     "augment",
     "momentum",
     "weight_decay",  # the engine applies one decoupled decay to the whole population
+    "nesterov",  # the optimizer's constants are one per population (clipping is per member)
+    "rho",
+    "epsilon",
+    "centered",
+    "beta_1",
+    "beta_2",
+    "weight_decay_exclude",
+    "semantics",
     "layers",  # without their per-member arguments (see reglab.study.models)
     "module",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import math
 import sqlite3
 import time
@@ -149,6 +150,7 @@ def run_study(
     resolved = pool.device(device)  # before loading data: a bad device or address fails fast
     console = Console()
     with Store(store) as db:  # its path and schema are checked before the data loads
+        spec = _stored_semantics(db, spec, console)
         data = prepare_data(spec, trusted=trusted)
         plan = plan_study(
             spec,
@@ -207,6 +209,33 @@ def _train(pool: Executor, job, work: _Work, plan: Plan, bars: _Bars, data: Stud
             work.finish(population, results)
             bars.population_done(population)
         work.wait_for_others(plan)
+
+
+def _stored_semantics(db: Store, spec: Spec, console: Console) -> Spec:
+    """The spec with the training semantics its stored study was trained with.
+
+    A study stored by an earlier reglab, whose identity differs from the spec's only in
+    its semantics (or a schema-1 study, which stored none: the first release's), resumes
+    with that semantics' numerics, so every run of one study is trained alike; a new
+    study, or one the spec no longer describes, gets the current semantics.
+    """
+    found, stored = db.stored_identity(spec.name)
+    if not found:
+        return spec
+    older = 1 if stored is None else stored.get("semantics", 1)
+    if older == spec.semantics:
+        return spec
+    twin = spec.with_semantics(older)
+    same = json.loads(json.dumps(spec_identity(twin), sort_keys=True)) == stored
+    if stored is not None and not same:
+        return spec  # another spec under this name: begin_study says so
+    console.print(
+        f"reglab: study '{spec.name}' was trained by an earlier reglab (training semantics "
+        f"{older}); its missing runs train with the same numerics, so all its runs compare. "
+        "Give the spec a new `name` to train it with this reglab's semantics.",
+        markup=False, highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    return twin
 
 
 def _begin(db: Store, spec: Spec, plan: Plan, device: str) -> None:

@@ -8,23 +8,35 @@ study's; :class:`RunSettings` is the fully resolved result the planner works wit
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from reglab.errors import ReglabError
 from reglab.nn import ACTIVATIONS, L1, L2, ElasticNet, Penalty
-from reglab.train import EarlyStopping
-from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
+from reglab.train import EarlyStopping, ReduceLROnPlateau
+from reglab.train.lr_schedules import SCHEDULES
+from reglab.train.optimizer_settings import (
+    DEFAULT_LEARNING_RATES,
+    EXCLUDABLE,
+    OPTIMIZERS,
+    OPTIONS,
+    optimizer_defaults,
+)
 
 __all__ = [
+    "TRAINING_SEMANTICS",
     "AugmentSettings",
     "EMASettings",
     "EarlyStoppingSettings",
     "MixSettings",
+    "LrScheduleSettings",
     "ModelSettings",
     "PenaltySettings",
+    "ReduceLROnPlateauSettings",
     "RunSettings",
     "SWASettings",
     "VariantSettings",
@@ -34,12 +46,19 @@ __all__ = [
 STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 # Settings added after the first release that are left out of to_json() while unset.
-AVERAGING_AND_SOFT_TARGETS = ("label_smoothing", "mixup", "cutmix", "ema", "swa")
+LATER_SETTINGS = ("label_smoothing", "mixup", "cutmix", "ema", "swa",
+                  "gaussian_noise", "gaussian_dropout", "kernel_constraint")  # fmt: skip
+
+# What training computes for a spec; a run's identity hashes it (reglab.study.identity,
+# which imports this module, so the constant lives here). 1: the first release
+# (PyTorch's optimizer rules and constants); 2: Keras' optimizers.
+TRAINING_SEMANTICS = 2
 
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
 def problem(message: str) -> PydanticCustomError:
@@ -107,6 +126,85 @@ class EarlyStoppingSettings(BaseModel):
     def build(self) -> EarlyStopping:
         """The engine's callback."""
         return EarlyStopping(**self.model_dump())
+
+
+def _built(settings: BaseModel):
+    """``settings.build()``, its library's refusal carried as the spec's problem.
+
+    The library checks the values (one definition of each rule); pydantic only the types.
+    """
+    try:
+        return settings.build()
+    except ReglabError as error:
+        raise problem(str(error)) from None
+
+
+class LrScheduleSettings(BaseModel):
+    """A per-epoch learning-rate schedule (``reglab.StepDecay``, ``ExponentialDecay``,
+    ``CosineDecay``), from the member's ``learning_rate``; see docs/spec.md."""
+
+    model_config = STRICT
+
+    type: str
+    decay_epochs: int
+    # Unset ones take the schedule's defaults; which type takes which: its signature.
+    decay_rate: float | None = None  # step, exponential
+    alpha: float | None = None  # cosine
+    warmup_epochs: int | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> str:
+        return _choice(value, list(SCHEDULES))
+
+    @model_validator(mode="after")
+    def _valid(self) -> LrScheduleSettings:
+        signature = inspect.signature(SCHEDULES[self.type]).parameters
+        takes = {n: p for n, p in signature.items() if n in type(self).model_fields}
+        for name in ("decay_rate", "alpha"):
+            if getattr(self, name) is not None and name not in takes:
+                raise problem(
+                    f"`{name}` does not apply to lr_schedule type '{self.type}', which takes "
+                    + ", ".join(f"`{p}`" for p in takes)
+                )
+            required = name in takes and takes[name].default is inspect.Parameter.empty
+            if getattr(self, name) is None and required:
+                raise problem(f"lr_schedule type '{self.type}' needs `{name}`")
+        _built(self)
+        return self
+
+    def build(self):
+        """The engine's schedule callback."""
+        arguments = self.model_dump(exclude={"type"}, exclude_none=True)
+        return SCHEDULES[self.type](**arguments)
+
+
+class ReduceLROnPlateauSettings(BaseModel):
+    """Keras' ``ReduceLROnPlateau`` arguments; an unset one takes the library's default."""
+
+    model_config = STRICT
+
+    monitor: str | None = None
+    factor: float | None = None
+    patience: int | None = None
+    mode: str | None = None
+    min_delta: float | None = None
+    cooldown: int | None = None
+    min_lr: float | None = None
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> str:
+        return _choice(value, ["auto", "min", "max"])
+
+    @model_validator(mode="after")
+    def _valid(self) -> ReduceLROnPlateauSettings:
+        _built(self)
+        return self
+
+    def build(self) -> ReduceLROnPlateau:
+        """The engine's callback."""
+        return ReduceLROnPlateau(**self.model_dump(exclude_none=True))
 
 
 class AugmentSettings(BaseModel):
@@ -179,10 +277,26 @@ class ModelSettings(BaseModel):
     learning_rate: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
     momentum: Rate | None = None
     weight_decay: NonNegativeFloat | None = None
+    # Keras' optimizer arguments (docs/spec.md says which optimizer has which).
+    nesterov: bool | None = None
+    rho: Rate | None = None
+    epsilon: PositiveFloat | None = None
+    centered: bool | None = None
+    beta_1: Rate | None = None
+    beta_2: Rate | None = None
+    weight_decay_exclude: Annotated[list[str], Field(min_length=1)] | None = None
+    clipnorm: PositiveFloat | None = None
+    clipvalue: PositiveFloat | None = None
+    global_clipnorm: PositiveFloat | None = None
     penalty: PenaltySettings | None = None
     dropout: Rate | None = None
     dropout_mode: str | None = None
     dropconnect: Rate | None = None
+    # Keras' GaussianNoise (on the inputs) and GaussianDropout (after each hidden
+    # activation), and a constraint on every hidden kernel: the MLP shorthand's keys.
+    gaussian_noise: NonNegativeFloat | None = None
+    gaussian_dropout: Rate | None = None
+    kernel_constraint: dict[str, Any] | None = None
     batchnorm: bool | None = None
     early_stopping: EarlyStoppingSettings | None = None
     augment: AugmentSettings | None = None
@@ -191,6 +305,8 @@ class ModelSettings(BaseModel):
     cutmix: MixSettings | None = None
     ema: EMASettings | None = None
     swa: SWASettings | None = None
+    lr_schedule: LrScheduleSettings | None = None
+    reduce_lr_on_plateau: ReduceLROnPlateauSettings | None = None
 
     @field_validator("activation", mode="before")
     @classmethod
@@ -232,6 +348,24 @@ class ModelSettings(BaseModel):
     def _optimizer(cls, value: Any) -> str:
         return _choice(value, list(OPTIMIZERS))
 
+    @field_validator("kernel_constraint")
+    @classmethod
+    def _kernel_constraint(cls, value: Any) -> Any:
+        from reglab.study.models import constraint_from_table  # models imports this module
+
+        try:
+            constraint_from_table(value)
+        except (ReglabError, TypeError) as error:
+            raise problem(str(error).removeprefix("kernel_constraint: ")) from None
+        return value
+
+    @field_validator("weight_decay_exclude", mode="before")
+    @classmethod
+    def _weight_decay_exclude(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value  # pydantic words the type error
+        return [_choice(name, list(EXCLUDABLE)) for name in value]
+
     @field_validator("dropout_mode", mode="before")
     @classmethod
     def _dropout_mode(cls, value: Any) -> str:
@@ -262,12 +396,15 @@ class RunSettings:
     activation: str = "relu"
     optimizer: str = "adam"
     learning_rate: float | None = None  # None: Keras' default for the optimizer
-    momentum: float = 0.0
-    weight_decay: float = 0.0
+    momentum: float | None = None  # None: the optimizer's default (under `semantics`)
+    weight_decay: float | None = None
     penalty: PenaltySettings | None = None
     dropout: float = 0.0
     dropout_mode: str = "inverted"
     dropconnect: float = 0.0
+    gaussian_noise: float | None = None  # None: no such layer
+    gaussian_dropout: float | None = None
+    kernel_constraint: dict | None = None
     batchnorm: bool = False
     early_stopping: EarlyStoppingSettings | None = None
     augment: AugmentSettings | None = None
@@ -280,6 +417,45 @@ class RunSettings:
     cutmix: MixSettings | None = None
     ema: EMASettings | None = None
     swa: SWASettings | None = None
+    lr_schedule: LrScheduleSettings | None = None
+    reduce_lr_on_plateau: ReduceLROnPlateauSettings | None = None
+    nesterov: bool | None = None
+    rho: float | None = None
+    epsilon: float | None = None
+    centered: bool | None = None
+    beta_1: float | None = None
+    beta_2: float | None = None
+    weight_decay_exclude: tuple[str, ...] | None = None
+    clipnorm: float | None = None  # the clipping thresholds may differ between members
+    clipvalue: float | None = None
+    global_clipnorm: float | None = None
+    # The training semantics to train with: the current one, or an older study's (its
+    # runs resume with the numbers they were trained with).
+    semantics: int = TRAINING_SEMANTICS
+
+    def optimizer_constants(self, semantics: int | None = None) -> dict:
+        """``fit``'s optimizer settings: ``formula`` and every setting of the optimizer,
+        the written ones over :func:`~reglab.train.optimizers.optimizer_defaults`.
+
+        Parameters
+        ----------
+        semantics : int, optional
+            The training semantics whose defaults fill the unset settings;
+            :attr:`semantics` when omitted.
+
+        Examples
+        --------
+        >>> RunSettings(optimizer="rmsprop", rho=0.8).optimizer_constants(semantics=1)
+        {'formula': 'torch', 'rho': 0.8, 'momentum': 0.0, 'epsilon': 1e-08, 'centered': False}
+        """
+        constants = optimizer_defaults(
+            self.optimizer, self.semantics if semantics is None else semantics
+        )
+        del constants["learning_rate"]  # per member: resolved_learning_rate
+        for key in OPTIONS[self.optimizer]:
+            if getattr(self, key) is not None:
+                constants[key] = getattr(self, key)
+        return constants
 
     @property
     def resolved_learning_rate(self) -> float:
@@ -295,7 +471,7 @@ class RunSettings:
             out[name] = value.model_dump() if isinstance(value, BaseModel) else value
         out["hidden"] = list(self.hidden)
         out["learning_rate"] = self.resolved_learning_rate
-        for name in ("layers", "module", *AVERAGING_AND_SOFT_TARGETS):
+        for name in ("layers", "module", *LATER_SETTINGS):
             if out[name] is None:
                 del out[name]
         if "layers" in out:

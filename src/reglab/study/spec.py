@@ -25,6 +25,7 @@ from reglab.data.options import dataset_info, resolve_options
 from reglab.errors import ReglabError, did_you_mean
 from reglab.study.settings import (
     STRICT,
+    TRAINING_SEMANTICS,
     ModelSettings,
     NonNegativeInt,
     PositiveInt,
@@ -34,6 +35,8 @@ from reglab.study.settings import (
 )
 from reglab.study.spec_errors import SpecError, describe_errors
 from reglab.study.sweeps import SweepPoint, expand_sweeps
+from reglab.train.clipping import CLIP_OPTIONS, check_clipping
+from reglab.train.optimizer_settings import OPTIONS, optimizers_with, resolve_constants
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -177,6 +180,37 @@ class Spec(BaseModel):
     variants: Annotated[dict[str, VariantSettings], Field(min_length=1)]
     # Each variant a sweep made (parse_spec expands sweeps before validation).
     _sweeps: dict[str, SweepPoint] = PrivateAttr(default_factory=dict)
+    # What training computes (reglab.study.identity): the current semantics, or the
+    # older one a stored study was trained with, which it resumes with.
+    _semantics: int = PrivateAttr(default=TRAINING_SEMANTICS)
+
+    @property
+    def semantics(self) -> int:
+        """The training semantics this study trains with (see :meth:`with_semantics`)."""
+        return self._semantics
+
+    def with_semantics(self, semantics: int) -> Spec:
+        """The same spec trained with an older training semantics' numerics.
+
+        A study stored by an earlier reglab (semantics 1: PyTorch's optimizer rules and
+        constants) resumes with them, so all its runs share one set of numerics.
+
+        Examples
+        --------
+        >>> spec = parse_spec({"name": "s", "dataset": "iris", "variants": {"a": {}}})
+        >>> spec.with_semantics(1).resolve("a").optimizer_constants()["formula"]
+        'torch'
+        >>> spec.semantics == TRAINING_SEMANTICS
+        True
+        """
+        if semantics not in range(1, TRAINING_SEMANTICS + 1):
+            raise ReglabError(
+                f"Invalid training semantics {semantics!r}: this reglab knows 1 to "
+                f"{TRAINING_SEMANTICS}; upgrade reglab to resume this study."
+            )
+        twin = self.model_copy()
+        twin._semantics = semantics
+        return twin
 
     @field_validator("seeds")
     @classmethod
@@ -208,14 +242,15 @@ class Spec(BaseModel):
         chosen: dict[str, Any] = {"epochs": self.epochs, "batch_size": self.batch_size}
         for layer in (self.model, self.variants[variant]):
             chosen.update(layer.model_dump(exclude_none=True, exclude_unset=True))
-            for name in ("penalty", "early_stopping", "augment", "mixup", "cutmix", "ema", "swa"):
-                if getattr(layer, name) is not None:
+            for name in type(layer).model_fields:
+                if isinstance(getattr(layer, name), BaseModel):
                     chosen[name] = getattr(layer, name)  # keep the model, not its dump
-        if "hidden" in chosen:
-            chosen["hidden"] = tuple(chosen["hidden"])
+        for name in ("hidden", "weight_decay_exclude"):
+            if name in chosen:
+                chosen[name] = tuple(chosen[name])
         if "layers" in chosen:
             chosen["layers"] = _layers_with_overrides(chosen)
-        return RunSettings(**chosen)
+        return RunSettings(**chosen, semantics=self._semantics)
 
     def to_json(self) -> dict:
         """The spec with every default filled in, as plain JSON values."""
@@ -333,7 +368,11 @@ def load_spec(path: str | Path) -> Spec:
     return parse_spec(data, source)
 
 
-SHORTHAND_KEYS = ("hidden", "activation", "batchnorm", "dropconnect", "dropout_mode")
+# Every optimizer setting a spec may give (each optimizer has some of them).
+OPTION_KEYS = tuple(sorted({key for keys in OPTIONS.values() for key in keys}))
+
+SHORTHAND_KEYS = ("hidden", "activation", "batchnorm", "dropconnect", "dropout_mode",
+                  "gaussian_noise", "gaussian_dropout", "kernel_constraint")  # fmt: skip
 
 
 def _model_checks(spec: Spec, variant: str, settings, info) -> list[str]:
@@ -434,6 +473,45 @@ def _soft_target_and_averaging_checks(variant: str, settings, info) -> list[str]
     return problems
 
 
+def _optimizer_checks(variant: str, settings: RunSettings) -> list[str]:
+    """Settings the variant's optimizer does not have, and fit's own checks of the rest
+    (Nesterov without momentum, more than one kind of clipping, exclusions from no decay)."""
+    where = f"variants.{variant}"
+    name = settings.optimizer
+    unknown = [
+        f"{key} at {where} applies to {' and '.join(optimizers_with(key))} only, not '{name}'"
+        for key in OPTION_KEYS
+        if key != "weight_decay" and getattr(settings, key) is not None and key not in OPTIONS[name]
+    ]  # weight_decay has its own message (an L2 penalty may be meant)
+    if unknown:
+        return unknown
+    problems = []
+    constants = settings.optimizer_constants()
+    try:
+        resolve_constants(name, constants.pop("formula"), constants)
+        check_clipping(1, **{key: getattr(settings, key) for key in CLIP_OPTIONS})
+    except ReglabError as error:
+        problems.append(f"{where}: {error}")
+    exclude = settings.weight_decay_exclude or ()
+    if "batchnorm" in exclude and _has_no_batchnorm(settings):
+        problems.append(
+            f"weight_decay_exclude at {where} names 'batchnorm' but the model has no batch "
+            "normalization with gamma and beta"
+        )
+    return problems
+
+
+def _has_no_batchnorm(settings: RunSettings) -> bool:
+    """For the MLP shorthand and ``layers``; a ``module``'s parameters are checked by fit."""
+    if settings.module is not None:
+        return False
+    if settings.layers is None:
+        return not settings.batchnorm
+    return not any(
+        t["type"] == "batch_normalization" and t.get("affine", True) for t in settings.layers
+    )
+
+
 def _cross_checks(spec: Spec) -> list[str]:
     """Problems that need several keys at once (or the dataset's facts) to see."""
     problems = []
@@ -442,12 +520,19 @@ def _cross_checks(spec: Spec) -> list[str]:
     for variant in spec.variants:
         settings = spec.resolve(variant)
         problems += _model_checks(spec, variant, settings, info)
-        stopping = settings.early_stopping
-        if stopping is not None and stopping.monitor not in columns:
+        for key in ("early_stopping", "reduce_lr_on_plateau"):
+            watcher = getattr(settings, key)
+            monitor = None if watcher is None else watcher.build().monitor  # with its default
+            if monitor is not None and monitor not in columns:
+                problems.append(
+                    f"Invalid value for `{key}.monitor` at variants.{variant}: expected "
+                    f"a History column of this study's runs ({', '.join(columns)}). "
+                    f"Received: {monitor!r}{did_you_mean(monitor, columns) or ''}"
+                )
+        if settings.lr_schedule is not None and settings.reduce_lr_on_plateau is not None:
             problems.append(
-                f"Invalid value for `early_stopping.monitor` at variants.{variant}: expected "
-                f"a History column of this study's runs ({', '.join(columns)}). "
-                f"Received: {stopping.monitor!r}{did_you_mean(stopping.monitor, columns) or ''}"
+                f"lr_schedule and reduce_lr_on_plateau at variants.{variant} would each "
+                "overwrite the learning rate the other sets; keep one of them"
             )
         if settings.augment is not None and info.input_kind != "images":
             problems.append(
@@ -460,11 +545,7 @@ def _cross_checks(spec: Spec) -> list[str]:
                 f"weight_decay at variants.{variant} is AdamW's decoupled decay and has no "
                 f"effect with optimizer '{settings.optimizer}'; use penalty = {{ l2 = ... }}"
             )
-        if settings.momentum and settings.optimizer not in ("sgd", "rmsprop"):
-            problems.append(
-                f"momentum at variants.{variant} applies to sgd and rmsprop only, not "
-                f"'{settings.optimizer}'"
-            )
+        problems += _optimizer_checks(variant, settings)
     n_train = info.n_train if spec.train_size is None else min(spec.train_size, info.n_train)
     if spec.train_size is not None and spec.train_size > info.n_train:
         problems.append(

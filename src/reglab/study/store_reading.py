@@ -30,6 +30,14 @@ class StoreReading:
         rows = self._db.execute("SELECT name FROM studies ORDER BY created, name")
         return [name for (name,) in rows]
 
+    def stored_identity(self, name: str) -> tuple[bool, dict | None]:
+        """Whether the store holds study ``name``, and its identity (None for a study
+        written by schema 1, which stored none)."""
+        row = self._db.execute("SELECT identity FROM studies WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return False, None
+        return True, None if row[0] is None else json_cell(row[0], self.path, name)
+
     def load(self, name: str) -> StudyRecord:
         """Read one study with all its runs, epochs and histograms.
 

@@ -51,7 +51,7 @@ class ModelCheckpoint(EarlyStopping):
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         super().on_epoch_end(epoch, logs)
         self.stop_training = False
-        if self.improved_ and self._model is not None and math.isfinite(self.best_):
-            target = Path(self.path.format(member=self._member))
+        if self.improved_ and self.view is not None and math.isfinite(self.best_):
+            target = Path(self.path.format(member=self.view.member))
             target.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(self._model.member_state_dict(self._member), target)
+            torch.save(self.view.state_dict(), target)

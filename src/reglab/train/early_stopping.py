@@ -24,74 +24,13 @@ and 0 means "none". Where this deviates from Keras, on purpose:
 
 from __future__ import annotations
 
-import math
-
-from reglab.errors import (
-    ReglabError,
-    ReglabTypeError,
-    check_choice,
-    check_int,
-    check_number,
-    did_you_mean,
-)
-from reglab.train.callback import Callback
+from reglab.errors import ReglabTypeError, check_int, check_number
+from reglab.train.monitor import MonitorCallback, infer_mode
 
 __all__ = ["EarlyStopping", "infer_mode"]
 
-# Metric names (after any ``val_`` prefix) whose larger values are better. Keras 3 asks
-# the metric object for its direction; these are the names of its "up" metrics.
-_HIGHER_IS_BETTER = ("acc", "accuracy", "auc", "precision", "recall", "f1_score")
-# And the lower-is-better ones: losses and error metrics.
-_LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "error", "crossentropy", "penalty")
-# The columns a History has (docs/architecture.md), to suggest one for a misspelt monitor.
-_HISTORY_COLUMNS = (
-    "loss", "data_loss", "penalty", "accuracy", "mae", "val_loss", "val_accuracy", "val_mae",
-)  # fmt: skip
 
-
-def infer_mode(monitor: str) -> str:
-    """The direction ``mode="auto"`` picks for a monitored quantity: "min" or "max".
-
-    Names ending in ``acc``, ``accuracy``, ``auc``, ``precision``, ``recall`` or
-    ``f1_score`` are maximised; losses and error metrics (ending in ``loss``, ``mae``,
-    ``mse``, ``rmse``, ``error``, ``crossentropy``, ``penalty``) are minimised.
-
-    Parameters
-    ----------
-    monitor : str
-        The History column, e.g. ``"val_loss"``.
-
-    Returns
-    -------
-    str
-        ``"min"`` or ``"max"``.
-
-    Raises
-    ------
-    ReglabError
-        If the direction cannot be told from the name (Keras 3 refuses these too); the
-        message suggests the closest History column, as the name is often a typo.
-
-    Examples
-    --------
-    >>> infer_mode("val_accuracy"), infer_mode("val_loss"), infer_mode("val_mae")
-    ('max', 'min', 'min')
-    """
-    name = monitor.lower().removeprefix("val_")
-    if name.endswith(_HIGHER_IS_BETTER):
-        return "max"
-    if name.endswith(_LOWER_IS_BETTER):
-        return "min"
-    # An unclassifiable name is most often a typo of a History column: say so first.
-    hint = did_you_mean(monitor, _HISTORY_COLUMNS)
-    raise ReglabError(
-        f"Invalid value for `mode` of EarlyStopping: mode='auto' cannot tell whether "
-        f"monitor={monitor!r} should be maximised or minimised{hint or '.'} "
-        f"{'Otherwise pass' if hint else 'Pass'} mode='max' or mode='min'."
-    )
-
-
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stop training when a monitored metric has stopped improving (Keras 3's rule).
 
     Parameters
@@ -156,45 +95,30 @@ class EarlyStopping(Callback):
         start_from_epoch: int = 0,
         restore_best: bool = False,
     ) -> None:
-        super().__init__()
         owner = "EarlyStopping"
-        if not isinstance(monitor, str) or not monitor:
-            raise ReglabTypeError(
-                f"Invalid value for `monitor` of {owner}: expected a History column name "
-                f"such as 'val_loss'. Received: monitor={monitor!r}."
-            )
+        super().__init__(monitor, mode, min_delta, owner=owner)
         if not isinstance(restore_best, bool):
             raise ReglabTypeError(
                 f"Invalid value for `restore_best` of {owner}: expected True or False. "
                 f"Received: restore_best={restore_best!r}."
             )
-        self.monitor = monitor
-        self.mode = check_choice("mode", mode, ["auto", "min", "max"], owner=owner)
         self.patience = check_int("patience", patience, owner=owner, low=0)
-        self.min_delta = check_number("min_delta", min_delta, owner=owner, low=0.0)
         self.baseline = (
             None if baseline is None else check_number("baseline", baseline, owner=owner)
         )
         self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, owner=owner, low=0)
         self.restore_best = restore_best
-        # Decided here, not at the first epoch as in Keras: a bad monitor name fails at once.
-        self.direction = infer_mode(monitor) if self.mode == "auto" else self.mode
-        self._model, self._member = None, 0  # set by bind(), for restore_best
         self.on_train_begin()
 
     def on_train_begin(self) -> None:
         """Forget the previous training: best value, best epoch, wait and stop."""
         super().on_train_begin()
-        self.best_ = math.inf if self.direction == "min" else -math.inf
+        self.best_ = self.worst
         self.best_epoch_ = 0
         self.wait_ = 0
         self.stopped_epoch_ = 0
         self.improved_ = False
         self._best_state = None
-
-    def bind(self, model, member: int) -> None:
-        """The population and the member whose weights ``restore_best`` keeps."""
-        self._model, self._member = model, member
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         """Update the state with the monitored value of ``epoch`` (1-based).
@@ -205,7 +129,7 @@ class EarlyStopping(Callback):
             If ``logs`` has no ``monitor`` column.
         """
         self.improved_ = False
-        current = self._monitored(logs)
+        current = self.monitored(logs)
         if epoch <= self.start_from_epoch:  # warm-up: Keras' `epoch < start_from_epoch`, 0-based
             return
         if self.restore_best and self.best_epoch_ == 0:
@@ -213,12 +137,12 @@ class EarlyStopping(Callback):
             self.best_epoch_ = epoch
             self.improved_ = True
         self.wait_ += 1
-        if self._is_improvement(current, self.best_):
+        if self.is_improvement(current, self.best_):
             self.best_ = current
             self.best_epoch_ = epoch
             self.improved_ = True
             # Only restart the wait if we beat both the baseline and our previous best.
-            if self.baseline is None or self._is_improvement(current, self.baseline):
+            if self.baseline is None or self.is_improvement(current, self.baseline):
                 self.wait_ = 0
             self._keep_best()
             return
@@ -228,38 +152,19 @@ class EarlyStopping(Callback):
             self.stop_training = True
 
     def _keep_best(self) -> None:
-        if self.restore_best and self.improved_ and self._model is not None:
-            self._best_state = self._model.snapshot(self._member)
+        if self.restore_best and self.improved_ and self.view is not None:
+            self._best_state = self.view.snapshot()
 
     def on_train_end(self) -> None:
         """Put the best epoch's weights back (also when training ran to the end)."""
         if self.restore_best and self._best_state is not None:
-            self._model.restore(self._member, self._best_state)
-        self._best_state = None
-        self._model = None  # a callback kept by the user does not hold the population
+            self.view.restore(self._best_state)
+        self._best_state = None  # a callback kept by the user does not hold the weights
 
     @property
     def should_restore_(self) -> bool:
         """Whether the engine must restore the best epoch's weights at train end."""
         return self.restore_best and self.best_epoch_ > 0
-
-    def clone(self) -> EarlyStopping:
-        """A fresh EarlyStopping with the same settings and no learned state.
-
-        Examples
-        --------
-        >>> EarlyStopping(patience=3).clone().patience
-        3
-        """
-        return EarlyStopping(
-            monitor=self.monitor,
-            mode=self.mode,
-            patience=self.patience,
-            min_delta=self.min_delta,
-            baseline=self.baseline,
-            start_from_epoch=self.start_from_epoch,
-            restore_best=self.restore_best,
-        )
 
     def __repr__(self) -> str:
         return (
@@ -267,19 +172,3 @@ class EarlyStopping(Callback):
             f"patience={self.patience}, min_delta={self.min_delta}, baseline={self.baseline}, "
             f"start_from_epoch={self.start_from_epoch}, restore_best={self.restore_best})"
         )
-
-    def _is_improvement(self, value: float, reference: float) -> bool:
-        # Keras: monitor_op(value - min_delta, reference), min_delta negated for "min".
-        # Written as comparisons, NaN is never an improvement.
-        if self.direction == "min":
-            return value + self.min_delta < reference
-        return value - self.min_delta > reference
-
-    def _monitored(self, logs: dict[str, float]) -> float:
-        if self.monitor not in logs:
-            have = ", ".join(repr(k) for k in logs)
-            raise ReglabError(
-                f"EarlyStopping monitors {self.monitor!r}, which the History does not have; "
-                f"it has: {have}{did_you_mean(self.monitor, logs) or '.'}"
-            )
-        return float(logs[self.monitor])

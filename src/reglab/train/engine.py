@@ -21,6 +21,7 @@ from reglab.train.callback import Callback
 from reglab.train.evaluation import evaluate_rows
 from reglab.train.history import History
 from reglab.train.inputs import epoch_batches, take_rows
+from reglab.train.member_view import MemberView
 from reglab.train.optimizers import make_optimizer
 from reglab.train.setup import FitSetup, prepare_fit
 
@@ -36,8 +37,19 @@ def fit(
     batch_size: int = 32,
     optimizer: str = "adam",
     learning_rate: float | list[float] | None = None,
-    momentum: float = 0.0,
-    weight_decay: float = 0.0,
+    momentum: float | None = None,
+    nesterov: bool | None = None,
+    rho: float | None = None,
+    epsilon: float | None = None,
+    centered: bool | None = None,
+    beta_1: float | None = None,
+    beta_2: float | None = None,
+    weight_decay: float | None = None,
+    weight_decay_exclude: list[str] | None = None,
+    clipnorm: float | list[float | None] | None = None,
+    clipvalue: float | list[float | None] | None = None,
+    global_clipnorm: float | list[float | None] | None = None,
+    formula: str = "keras",
     seed: int | list[int] = 0,
     shuffle: bool = True,
     validation_data: tuple | None = None,
@@ -60,6 +72,8 @@ def fit(
     threads: int | None = None,
     record_weights: bool = False,
     progress: Callable[[int, list[dict | None]], None] | None = None,
+    lr_schedule=None,
+    reduce_lr_on_plateau=None,
 ):
     """Train ``model`` (an :func:`reglab.mlp` population or a ``torch.nn.Module``).
 
@@ -79,9 +93,31 @@ def fit(
     learning_rate : float or list of float, optional
         Per member; Keras' default for the optimizer when omitted.
     momentum : float, default 0.0
-        For sgd and rmsprop.
-    weight_decay : float, default 0.0
-        AdamW's decoupled weight decay (not an L2 penalty).
+        For sgd and rmsprop (Keras' ``momentum``).
+    nesterov : bool, default False
+        Nesterov momentum, for sgd.
+    rho : float, default 0.9
+        RMSprop's decay of the squared-gradient average.
+    epsilon : float, default 1e-7
+        RMSprop's (inside the square root) and Adam's (added to ``sqrt(v)``), as Keras.
+    centered : bool, default False
+        RMSprop divides by the gradient's variance instead of its second moment.
+    beta_1, beta_2 : float, default 0.9 and 0.999
+        Adam's and AdamW's moment decays.
+    weight_decay : float, default 0.004 with adamw
+        AdamW's decoupled weight decay ``w -= w * weight_decay * lr`` (not an L2
+        penalty); adamw only, and Keras' default 0.004 when omitted.
+    weight_decay_exclude : list of {"bias", "batchnorm"}, optional
+        Weights AdamW does not decay (Keras' ``exclude_from_weight_decay``): biases,
+        batch normalization's gamma and beta.
+    clipnorm, clipvalue, global_clipnorm : float or list, optional
+        Keras' gradient clipping, per member (one value, or one per member with None for
+        none): each weight variable's gradient to L2 norm ``clipnorm``, each element to
+        ``[-clipvalue, clipvalue]``, or all of a member's gradients together to L2 norm
+        ``global_clipnorm``. At most one of the three per member.
+    formula : {"keras", "torch"}, default "keras"
+        The update rules and defaults: Keras 3's, or reglab's first release (PyTorch's,
+        kept so that older studies resume with the numbers they were trained with).
     seed : int or list of int, default 0
         Per member: initial weights, dropout and DropConnect masks, shuffling. For a
         ``torch.nn.Module``, one member per seed.
@@ -103,7 +139,8 @@ def fit(
     early_stopping : EarlyStopping or list, optional
         One callback (cloned for every member) or one per member (None for none).
     callbacks : list of Callback, optional
-        Further callbacks, cloned for every member.
+        Further callbacks, for every member: the object given watches member 0 and a
+        clone of it each other member (``callback.members_`` maps them all).
     augment : reglab.data.Augment, optional
         Random rotation / scaling / translation of the training batches.
     image_shape : tuple (C, H, W), optional
@@ -132,6 +169,12 @@ def fit(
         Keep each member's kernels after epoch 1 and at the end (``History.weights``).
     progress : callable, optional
         Called after every epoch with the epoch and each member's row (None once stopped).
+    lr_schedule : StepDecay, ExponentialDecay, CosineDecay or list, optional
+        A per-epoch learning-rate schedule from each member's ``learning_rate``: one
+        (cloned for every member) or one per member (None for none).
+    reduce_lr_on_plateau : ReduceLROnPlateau or list, optional
+        Keras' ReduceLROnPlateau, one or one per member (None for none); a member cannot
+        have both this and an ``lr_schedule``.
 
     Returns
     -------
@@ -152,6 +195,14 @@ def fit(
     >>> h = fit(mlp([8], kernel_regularizer=L2(1e-3)), x, y, epochs=2, batch_size=16)
     >>> h.epoch, sorted(h.rows[0])[:3]
     ([1, 2], ['accuracy', 'data_loss', 'epoch'])
+
+    Members that differ in their schedule train as one population:
+
+    >>> from reglab.train import StepDecay
+    >>> hs = fit(mlp([8], members=2), x, y, epochs=3, seed=[0, 1], learning_rate=0.01,
+    ...          lr_schedule=[StepDecay(decay_epochs=1, decay_rate=0.5), None])
+    >>> [h.history["lr"] for h in hs]
+    [[0.01, 0.005, 0.0025], [0.01, 0.01, 0.01]]
     """
     setup = prepare_fit(**{k: v for k, v in locals().items()})
     histories = train_population(setup, threads=threads, progress=progress)
@@ -193,13 +244,14 @@ def train_population(
     k = model.members
     inputs, targets = setup.inputs, setup.targets
     optimizer = make_optimizer(
-        setup.optimizer, model.bank, model.grad, setup.learning_rates,
-        momentum=setup.momentum, weight_decay=setup.weight_decay,
+        setup.optimizer, model.bank, model.grad, setup.learning_rates, layout=model.layout,
+        **setup.optimizer_options,
     )  # fmt: skip
     callbacks = setup.callbacks
+    views = [MemberView(model, optimizer, m) for m in range(k)]
     for member, member_callbacks in enumerate(callbacks):
         for callback in member_callbacks:
-            callback.bind(model, member)
+            callback.set_view(views[member])
             callback.on_train_begin()
     histories = [History(seed=s) for s in setup.seeds]
     alive = [True] * k
@@ -210,6 +262,10 @@ def train_population(
     soft_targets, ema, swa = setup.soft_targets, setup.ema, setup.swa
     for epoch in range(1, setup.epochs + 1):
         t0 = time.perf_counter()
+        for m, member_callbacks in enumerate(callbacks):  # per epoch, never per step
+            if alive[m]:
+                for callback in member_callbacks:
+                    callback.on_epoch_begin(epoch)  # a schedule sets the epoch's rate here
         if swa is not None:
             swa.epoch_begin(epoch, optimizer)
         orders = [
@@ -258,6 +314,7 @@ def train_population(
             if rows[m] is None:
                 continue
             rows[m]["epoch_time"] = elapsed
+            rows[m]["lr"] = optimizer.learning_rates[m]  # the rate this epoch trained with
             histories[m].rows.append(rows[m])
             if epoch == 1 and setup.record_weights:
                 histories[m].weights["first"] = model.kernels(m)
@@ -282,6 +339,8 @@ def train_population(
         swa.finish(setup)
     seconds = time.perf_counter() - started
     _finish(setup, histories, seconds)
+    for view in views:
+        view.release()  # the callbacks the user keeps must not keep the population
     model.finish_fit()
     return histories
 

@@ -4,7 +4,8 @@ Columns (see docs/architecture.md): ``epoch`` (1-based), ``loss`` (data loss + p
 the quantity minimised, as Keras' ``loss``), ``data_loss``, ``penalty``, the training
 metric (``accuracy`` or ``mae``: a running mean over the epoch's batches, weighted by
 batch size, measured with dropout active, exactly as Keras reports it), ``val_loss``
-(data loss only), ``val_accuracy`` / ``val_mae``, ``epoch_time`` (seconds).
+(data loss only), ``val_accuracy`` / ``val_mae``, ``epoch_time`` (seconds), ``lr`` (the
+learning rate the epoch trained with, which schedules and callbacks may change).
 
 With ``label_smoothing``, ``mixup`` or ``cutmix`` the training ``loss`` / ``data_loss``
 are those of the smoothed or mixed targets the optimizer saw, the training metric

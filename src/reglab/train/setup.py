@@ -8,7 +8,6 @@ member, and the per-member shuffling generators.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +28,9 @@ from reglab.nn.module import population_of
 from reglab.train.callback import Callback
 from reglab.train.early_stopping import EarlyStopping
 from reglab.train.inputs import Inputs
+from reglab.train.lr_schedules import LearningRateSchedule
 from reglab.train.optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
+from reglab.train.reduce_lr import ReduceLROnPlateau
 from reglab.validate import validation_split as keras_validation_split
 
 __all__ = ["FitSetup", "prepare_fit", "resolve_device"]
@@ -52,8 +53,7 @@ class FitSetup:
     shufflers: list[torch.Generator]
     augmenter: object | None
     optimizer: str
-    momentum: float
-    weight_decay: float
+    optimizer_options: dict  # fit's optimizer settings as given; make_optimizer checks them
     epochs: int
     batch_size: int
     shuffle: bool
@@ -121,13 +121,17 @@ def _check_lengths(x, y, what: str) -> None:
 
 
 def prepare_fit(
-    *, model, x, y, epochs, batch_size, optimizer, learning_rate, momentum, weight_decay,
-    seed, shuffle, validation_data, validation_split, train_index, validation_index,
-    test_data, standardize, early_stopping, callbacks, augment, image_shape, task, device,
-    threads, record_weights, progress, label_smoothing=None, mixup=None, cutmix=None,
-    ema=None, swa=None,
+    *, model, x, y, epochs, batch_size, optimizer, learning_rate, seed, shuffle,
+    validation_data, validation_split, train_index, validation_index, test_data,
+    standardize, early_stopping, callbacks, augment, image_shape, task, device, threads,
+    record_weights, progress, label_smoothing=None, mixup=None, cutmix=None, ema=None,
+    swa=None, lr_schedule=None, reduce_lr_on_plateau=None, **optimizer_options,
 ) -> FitSetup:  # fmt: skip
-    """Validate ``fit``'s arguments (see :func:`reglab.train.fit`) and prepare the run."""
+    """Validate ``fit``'s arguments (see :func:`reglab.train.fit`) and prepare the run.
+
+    The optimizer's settings (``momentum``, ``rho``, ``clipnorm``, ...) travel together to
+    :func:`reglab.train.optimizers.make_optimizer`, their one check.
+    """
     model = _as_model(model, seed)
     k = model.members
     epochs = check_int("epochs", epochs, owner="fit", low=1)
@@ -178,7 +182,9 @@ def prepare_fit(
         from reglab.train.augmenting import BatchAugmenter
 
         augmenter = BatchAugmenter(augment, image_shape, inputs.sample_shape, seeds, dev)
-    member_callbacks = _member_callbacks(early_stopping, callbacks, k)
+    member_callbacks = _member_callbacks(
+        early_stopping, callbacks, k, lr_schedule, reduce_lr_on_plateau
+    )
     averages = _averages(ema, swa, model, epochs, member_callbacks)
     return FitSetup(
         model=model,
@@ -196,8 +202,7 @@ def prepare_fit(
         shufflers=[torch.Generator().manual_seed(derive_seed(s, "shuffle")) for s in seeds],
         augmenter=augmenter,
         optimizer=optimizer,
-        momentum=momentum,
-        weight_decay=weight_decay,
+        optimizer_options=optimizer_options,
         epochs=epochs,
         batch_size=batch_size,
         shuffle=bool(shuffle),
@@ -320,17 +325,55 @@ def _fit_standardization(model: PopulationModel, inputs: Inputs, train_rows) -> 
     model.set_standardization(torch.stack(means).unsqueeze(1), torch.stack(stds).unsqueeze(1))
 
 
-def _member_callbacks(early_stopping, callbacks, k: int) -> list[list[Callback]]:
+# The callbacks that set a member's learning rate: two on one member would fight.
+RATE_SETTERS = (LearningRateSchedule, ReduceLROnPlateau)
+
+
+def _member_callbacks(
+    early_stopping, callbacks, k: int, lr_schedule=None, reduce_lr_on_plateau=None
+) -> list[list[Callback]]:
+    """Each member's callbacks: one object per member, the user's own for the first.
+
+    The object the user passed watches the first member it is given for; every other
+    member gets a :meth:`Callback.clone` of it, and ``members_`` on each maps every such
+    member to its object (docs/architecture.md, "Callbacks").
+    """
     by_member: list[list[Callback]] = [[] for _ in range(k)]
-    for m, es in enumerate(per_member("early_stopping", early_stopping, k, owner="fit")):
-        if es is None:
-            continue
-        if not isinstance(es, Callback):
-            raise ReglabTypeError(
-                "Invalid value for `early_stopping` of fit: expected an EarlyStopping, a list "
-                f"of them (None for members without), or None. Received: {es!r}."
+    given: dict[int, dict[int, Callback]] = {}  # id of the user's object -> members_
+
+    def place(m: int, callback: Callback) -> None:
+        served = given.get(id(callback))
+        if served is None:
+            served = given[id(callback)] = {}
+            callback.members_ = served
+            twin = callback
+        elif m in served:
+            raise ReglabError(
+                f"Invalid callbacks of fit: {callback!r} is given twice for member {m}; "
+                "give each callback once (it serves every member it is given for)."
             )
-        by_member[m].append(copy.deepcopy(es))
+        else:
+            twin = callback.clone()
+            twin.members_ = served
+        served[m] = twin
+        by_member[m].append(twin)
+
+    per_member_kinds = [
+        ("early_stopping", early_stopping, Callback, "an EarlyStopping"),
+        ("lr_schedule", lr_schedule, LearningRateSchedule, "a StepDecay, ExponentialDecay or "
+                                                           "CosineDecay"),
+        ("reduce_lr_on_plateau", reduce_lr_on_plateau, ReduceLROnPlateau, "a ReduceLROnPlateau"),
+    ]  # fmt: skip
+    for name, value, kind, what in per_member_kinds:
+        for m, callback in enumerate(per_member(name, value, k, owner="fit")):
+            if callback is None:
+                continue
+            if not isinstance(callback, kind):
+                raise ReglabTypeError(
+                    f"Invalid value for `{name}` of fit: expected {what}, a list of them "
+                    f"(None for members without), or None. Received: {callback!r}."
+                )
+            place(m, callback)
     for callback in callbacks or []:
         if not isinstance(callback, Callback):
             raise ReglabTypeError(
@@ -338,5 +381,14 @@ def _member_callbacks(early_stopping, callbacks, k: int) -> list[list[Callback]]
                 f"Received: {callback!r}."
             )
         for m in range(k):
-            by_member[m].append(copy.deepcopy(callback))
+            place(m, callback)
+    for m, member_callbacks in enumerate(by_member):
+        steering = [c for c in member_callbacks if isinstance(c, RATE_SETTERS)]
+        if len(steering) > 1:
+            raise ReglabError(
+                f"Invalid callbacks of fit: member {m} has {len(steering)} callbacks that set "
+                f"its learning rate ({', '.join(type(c).__name__ for c in steering)}), each "
+                "overwriting what the other sets; give a member one lr_schedule or one "
+                "reduce_lr_on_plateau."
+            )
     return by_member
