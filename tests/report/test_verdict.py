@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from reglab.report.verdict import baseline_variant, variant_verdicts
 from reglab.study.summary import summarize_variants
 from reglab.study.units import metric_units
-from reglab.report.verdict import baseline_variant, variant_verdicts
 
 
 def verdicts(runs, metric="accuracy"):

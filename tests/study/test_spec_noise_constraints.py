@@ -58,8 +58,13 @@ def test_a_spec_variant_trains_as_its_python_twin(tmp_path):
         ({"kernel_constraint": {"max_nrom": 3.0}}, "expected one of { max_norm = VALUE }"),
         ({"gaussian_dropout": 1.0}, "gaussian_dropout"),
         ({"gaussian_noise": -0.1}, "gaussian_noise"),
-        ({"layers": [{"type": "flatten"}, {"type": "dense", "units": None}],
-          "gaussian_noise": 0.1}, "gaussian_noise at variants.a applies to the MLP shorthand"),
+        (
+            {
+                "layers": [{"type": "flatten"}, {"type": "dense", "units": None}],
+                "gaussian_noise": 0.1,
+            },
+            "gaussian_noise at variants.a applies to the MLP shorthand",
+        ),
     ],
 )
 def test_bad_values_are_one_line_each(variant, message):

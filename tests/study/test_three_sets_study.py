@@ -88,8 +88,10 @@ def test_a_shuffled_stratified_split_keeps_keras_size_and_the_class_shares():
     assert np.bincount(y[fold.validation]).tolist() == [10, 6, 4]
     shuffled = validation_split(100, 0.2, shuffle=True, seed=3)
     assert shuffled.validation.tolist() != keras.validation.tolist()
-    assert shuffled.validation.tolist() == validation_split(100, 0.2, shuffle=True,
-                                                            seed=3).validation.tolist()
+    assert (
+        shuffled.validation.tolist()
+        == validation_split(100, 0.2, shuffle=True, seed=3).validation.tolist()
+    )
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from reglab.report.loading import open_study
 from reglab.report.outputs import check_output_file, report_path
 from reglab.report.retrospective import retrospective_summaries
 from reglab.report.strength import strength_baseline, strength_curves
+from reglab.report.verdict import baseline_variant, variant_verdicts
 from reglab.study.summary import (
     finished_runs,
     protocol_notes,
@@ -38,7 +39,6 @@ from reglab.study.summary import (
     summarize_variants,
 )
 from reglab.study.units import MetricUnits, group_by_variant, metric_units
-from reglab.report.verdict import baseline_variant, variant_verdicts
 
 __all__ = ["render_report", "write_report"]
 

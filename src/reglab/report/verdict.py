@@ -98,9 +98,7 @@ def variant_verdicts(
     for name, summary in by_name.items():
         if name == base:
             continue
-        verdicts.append(
-            _verdict(summary, by_name[base], groups[name], groups[base], units)
-        )
+        verdicts.append(_verdict(summary, by_name[base], groups[name], groups[base], units))
     return verdicts
 
 

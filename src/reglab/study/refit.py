@@ -93,9 +93,14 @@ def plan_refit(
             identity["refit_epochs"] = epochs
             runs.append(
                 PlannedRun(
-                    key=run_key(identity), variant=variant, seed=seed, fold=REFIT_FOLD,
-                    repeat=0, position=first_position + len(runs), settings=refit_settings,
-                )  # fmt: skip
+                    key=run_key(identity),
+                    variant=variant,
+                    seed=seed,
+                    fold=REFIT_FOLD,
+                    repeat=0,
+                    position=first_position + len(runs),
+                    settings=refit_settings,
+                )
             )
     populations = group_runs(runs, spec, n_features, n_outputs, budget, input_shape)
     return Plan(runs=runs, populations=populations)

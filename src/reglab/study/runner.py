@@ -201,9 +201,7 @@ def run_study(
 def _train(pool: Executor, job, work: _Work, plan: Plan, bars: _Bars, data: StudyData) -> None:
     """Train the plan's runs that no runner has finished, until none is left."""
     while work.left(plan):
-        for population, results in pool.map(
-            job, work.claimed(plan), progress=bars.epoch_callback
-        ):
+        for population, results in pool.map(job, work.claimed(plan), progress=bars.epoch_callback):
             if isinstance(results, Exception):
                 results = _failed(population, results, data)
             work.finish(population, results)

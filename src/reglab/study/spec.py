@@ -130,11 +130,11 @@ class ValidationSpec(BaseModel):
         if self.folds is None and (self.repeats != 1 or self.refit):
             raise problem("`repeats` and `refit` apply to K-fold only: add `folds`")
         if self.split is None and self.shuffle:
-            raise problem(
-                "`shuffle` applies to a split only (K-fold always shuffles): add `split`"
-            )
+            raise problem("`shuffle` applies to a split only (K-fold always shuffles): add `split`")
         if self.kind == "test" and (self.stratify or self.seed != 0):
-            raise problem("`stratify` and `seed` apply to a split or K-fold: add `split` or `folds`")
+            raise problem(
+                "`stratify` and `seed` apply to a split or K-fold: add `split` or `folds`"
+            )
         if self.kind == "split" and self.seed != 0 and not (self.shuffle or self.stratify):
             raise problem(
                 "`seed` has no effect on a split that takes the last rows: add "

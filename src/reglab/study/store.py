@@ -387,8 +387,7 @@ class Store(StoreReading):
             columns = ("key", "study", "position", "variant", "seed", "fold", "repeat",
                        *RUN_FIELDS)  # fmt: skip
             self._db.execute(
-                f"INSERT INTO runs ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})",
+                f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                 (run.key, study, position, run.variant, run.seed, run.fold, run.repeat, *values),
             )
             self._db.executemany(

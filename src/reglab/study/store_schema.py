@@ -64,7 +64,6 @@ CREATE TABLE IF NOT EXISTS histograms (
 )
 
 
-
 def held_out_was_test(spec: dict) -> bool:
     """Whether a study stored before schema 3 validated on the test set.
 

@@ -14,8 +14,8 @@ from reglab.train.reduce_lr import ReduceLROnPlateau
 from reglab.train.swa import SWA
 
 __all__ = [
-    "CSVLogger",
     "SWA",
+    "CSVLogger",
     "Callback",
     "CosineDecay",
     "CrossValidation",

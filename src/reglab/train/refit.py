@@ -71,7 +71,7 @@ def refit_epochs(
     5
     """
     if kept_epochs is not None and len(kept_epochs):
-        return max(1, int(round(float(np.mean(kept_epochs)))))
+        return max(1, round(float(np.mean(kept_epochs))))
     finite = [_finite_prefix(curve) for curve in curves]
     finite = [curve for curve in finite if len(curve)]
     if not finite:
