@@ -176,3 +176,14 @@ def test_a_new_study_trains_with_keras_numerics_under_another_name(tmp_path):
     assert new["rmsprop", 0].history[-1]["loss"] != pytest.approx(
         old["rmsprop", 0].history[-1]["loss"], rel=1e-6
     )
+
+
+def test_a_schema_2_study_extended_by_a_variant_trains_it_with_the_old_numerics(tmp_path):
+    store = _v2_copy(tmp_path)
+    spec = tmp_path / "v2_split.toml"
+    spec.write_text(spec.read_text() + '\n[variants.sgd]\noptimizer = "sgd"\n')
+    outcome = run_study(spec, store=store, progress=False)
+    assert (outcome.planned, outcome.skipped, outcome.trained) == (8, 6, 2)
+    db = sqlite3.connect(store)
+    identity = db.execute("SELECT identity FROM studies WHERE name = 'v2_split'").fetchone()[0]
+    assert '"semantics": 1' in identity

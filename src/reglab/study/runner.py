@@ -38,7 +38,7 @@ from reglab.study.inputs import StudyData, prepare_data
 from reglab.study.planner import Plan, Population, machine_memory, member_bytes, plan_study
 from reglab.study.refit import plan_refit
 from reglab.study.spec import Spec, load_spec
-from reglab.study.store import RunResult, Store, StoreLocked, now
+from reglab.study.store import RunResult, Store, StoreLocked, adds_variants, now
 from reglab.study.store_checks import is_locked, locked_message
 from reglab.study.tables import print_failures, summary_table
 
@@ -224,8 +224,8 @@ def _stored_semantics(db: Store, spec: Spec, console: Console) -> Spec:
     if older == spec.semantics:
         return spec
     twin = spec.with_semantics(older)
-    same = json.loads(json.dumps(spec_identity(twin), sort_keys=True)) == stored
-    if stored is not None and not same:
+    described = json.loads(json.dumps(spec_identity(twin), sort_keys=True))
+    if stored is not None and described != stored and not adds_variants(stored, described):
         return spec  # another spec under this name: begin_study says so
     console.print(
         f"reglab: study '{spec.name}' was trained by an earlier reglab (training semantics "

@@ -254,7 +254,7 @@ class Store(StoreReading):
             if row[0] is None:
                 return "legacy"
             stored = json_cell(row[0], self.path, name)
-            if _adds_variants(stored, json.loads(ident)):
+            if adds_variants(stored, json.loads(ident)):
                 self._db.execute(
                     "UPDATE studies SET spec = ?, identity = ?, device = ? WHERE name = ?",
                     (text, ident, device, name),
@@ -472,7 +472,7 @@ def _different(path: Path, name: str) -> str:
     )
 
 
-def _adds_variants(stored: dict, identity: dict) -> bool:
+def adds_variants(stored: dict, identity: dict) -> bool:
     """Whether ``identity`` says what ``stored`` says, with more variants: every stored
     variant unchanged and nothing else changed, so every stored run keeps its meaning."""
     old, new = stored.get("variants"), identity.get("variants")
