@@ -27,8 +27,8 @@ class Demo:
     reproduces : str
         The experiment and the published claim, in a few words.
     duration : str
-        Roughly how long the whole study takes on two busy CPU cores, as measured for
-        docs/reproductions.md, or why it was not measured.
+        Roughly how long the whole study took on two busy, shared CPU cores, as measured
+        for docs/reproductions.md, or that it was not timed in full.
     """
 
     name: str
@@ -40,21 +40,21 @@ DEMOS: dict[str, Demo] = {
     demo.name: demo
     for demo in (
         Demo("digits", "what each regularizer does to an MLP that memorises noisy labels",
-             "about 1 minute"),
+             "about 1.5 minutes"),
         Demo("fashion_mnist", "the classic overfitting study, shortened (6 regularizers)",
-             "about 15 minutes"),
+             "not timed in full here"),
         Demo("mnist1d", "MNIST-1D: MLP about 68% vs CNN about 94%, with L2 and dropout",
-             "about 8 minutes with --threads 1"),
+             "about 12 minutes with --threads 1"),
         Demo("mnist_mlp", "784-1000-10 MLP at 5 vs 100 epochs, L2 0.1, batch norm, dropout",
-             "hours (48,000 images x 100 epochs)"),
+             "hours (not timed in full here)"),
         Demo("dropout_forms", "classic vs inverted dropout vs DropConnect",
-             "about 15 minutes"),
+             "over 15 minutes"),
         Demo("cnn_early_stopping", "early stopping (patience 5) and batch norm after Conv2d",
-             "about 30 minutes"),
+             "over 15 minutes (not timed in full here)"),
         Demo("l1_augment", "L1 sparsity, augmentation and early stopping",
-             "about 10 minutes"),
+             "not timed in full here"),
         Demo("dlwp_mnist", "Deep Learning with Python's 512-10 MLP (97.8% on MNIST)",
-             "about 5 minutes"),
+             "about 1 minute"),
         Demo("dlwp_imdb", "IMDB 16-16-1 (88%); L2 0.001 and dropout 0.5 narrow the gap",
              "not measured here (needs imdb.npz)"),
         Demo("dlwp_reuters", "Reuters 64-64-46 (about 78%)",
