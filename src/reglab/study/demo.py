@@ -50,7 +50,7 @@ DEMOS: dict[str, Demo] = {
         Demo("dropout_forms", "classic vs inverted dropout vs DropConnect",
              "about 16 minutes (at load 9)"),
         Demo("cnn_early_stopping", "early stopping (patience 5) and batch norm after Conv2d",
-             "over 15 minutes (not timed in full here)"),
+             "about 16 minutes"),
         Demo("l1_augment", "L1 sparsity, augmentation and early stopping",
              "about 1.5 minutes"),
         Demo("dlwp_mnist", "Deep Learning with Python's 512-10 MLP (97.8% on MNIST)",
