@@ -35,11 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reglab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run the built-in study and write its report")
+    demo = commands.add_parser("demo", help="run a shipped study and write its report")
+    demo.add_argument(
+        "name", nargs="?", default=None, help="the shipped study (default digits; see --list)"
+    )
+    demo.add_argument("--list", action="store_true", help="list the shipped studies and exit")
     demo.add_argument(
         "--dataset",
-        default="digits",
-        help="digits (embedded, about a minute on 2 cores) or fashion_mnist (when installed)",
+        default=None,
+        help="digits (embedded, about a minute on 2 cores) or fashion_mnist (when installed): "
+        "the two demos named for their dataset",
     )
     demo.add_argument("--store", default=None, help="SQLite store (default: OUT/reglab.db)")
     demo.add_argument("--out", default="reglab-out", help="folder for the store and the report")
@@ -160,10 +165,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_and_report(args, args.spec, Path(store), output)
     if args.command == "demo":
         from reglab.study import demo_spec
+        from reglab.study.demo import demo_lines
 
+        if args.list and (args.name or args.dataset):
+            raise ReglabError(
+                "`reglab demo --list` lists every shipped study; drop the study's name to "
+                "list them, or drop --list to run it."
+            )
+        if args.list:
+            print("\n".join(demo_lines()))
+            return 0
+        if args.name is not None and args.dataset is not None and args.name != args.dataset:
+            raise ReglabError(
+                f"`reglab demo {args.name} --dataset {args.dataset}` names two demos; "
+                "give the study's name alone (`reglab demo --list` shows them)."
+            )
         out = Path(_given(args.out, "--out"))
         store = Path(_given(args.store, "--store") or out / "reglab.db")
-        spec = demo_spec(args.dataset)
+        spec = demo_spec(args.name or args.dataset or "digits")
         return _run_and_report(args, spec, store, out / f"{spec.name}.html")
     return 2
 

@@ -70,17 +70,18 @@ class DatasetInfo:
 
     name: str
     description: str
-    input_kind: str  # "images", "tabular" or "sequences"
+    input_kind: str  # "images", "tabular", "sequences" or "signals"
     task: str  # shown in `reglab datasets`; the real Task is inferred from the labels
     n_train: int
     n_test: int
     input_shape: tuple[int, ...] | None  # None: variable-length sequences
     layouts: tuple[Layout, ...] = ()
     options: dict[str, object] = field(default_factory=dict)  # accepted options, defaults
+    package: str = "scikit-learn"  # what makes an embedded set (it has no layouts)
 
     @property
     def embedded(self) -> bool:
-        """True for scikit-learn's bundled sets, which need no file."""
+        """True for the sets a package makes (scikit-learn's, MNIST-1D): no file needed."""
         return not self.layouts
 
 
@@ -225,6 +226,16 @@ KNOWN_DATASETS: dict[str, DatasetInfo] = {
                 Layout("csv", (DataFile("housing.csv"),)),
             ),
             {"test_split": 0.2, "seed": 113},
+        ),
+        DatasetInfo(
+            "mnist1d",
+            "MNIST-1D: 1-D digit signals of 40 values, generated offline by the mnist1d package",
+            "signals",
+            "multiclass (10 classes)",
+            4000,
+            1000,
+            (40,),
+            package="mnist1d",
         ),
         _sklearn(
             "digits",

@@ -10,7 +10,7 @@ from reglab.data.tasks import Task
 
 __all__ = ["INPUT_KINDS", "Dataset"]
 
-INPUT_KINDS = ("images", "tabular", "sequences")
+INPUT_KINDS = ("images", "tabular", "sequences", "signals")
 
 
 @dataclass(frozen=True, eq=False)  # arrays make == ambiguous; compare fields explicitly
@@ -23,14 +23,16 @@ class Dataset:
         The dataset's name in :data:`reglab.data.KNOWN_DATASETS`.
     x_train, y_train, x_test, y_test : numpy.ndarray
         Inputs and targets. Images are uint8 ``(N, H, W)``; tabular data ``(N, F)``;
-        sequences (imdb, reuters) 1-D object arrays of lists of word ids, as in Keras.
+        sequences (imdb, reuters) 1-D object arrays of lists of word ids, as in Keras;
+        signals (mnist1d) float32 ``(N, L)``, already standardized by their generator.
     task : Task
         The problem type inferred from the labels.
     description : str
         One line about the data.
     source : str
-        Where the files were found (a path), or "scikit-learn" for embedded sets.
-    input_kind : {"images", "tabular", "sequences"}
+        Where the files were found (a path), or the package that made an embedded set
+        ("scikit-learn", "mnist1d").
+    input_kind : {"images", "tabular", "sequences", "signals"}
         How the inputs are laid out.
     num_words : int or None, default None
         For sequences, the vocabulary size to multi-hot encode to (every id is below it).

@@ -10,6 +10,7 @@ import numpy as np
 from reglab.data import finder
 from reglab.data.catalog import WORD_INDEX_FILES, DatasetInfo, Layout
 from reglab.data.dataset import Dataset
+from reglab.data.formats.mnist1d import load_mnist1d
 from reglab.data.formats.sklearn_sets import load_sklearn
 from reglab.data.options import dataset_info, resolve_options
 from reglab.data.readers import read_layout, verify
@@ -27,7 +28,9 @@ def load_dataset(name: str, *, trusted: bool | Path | list = False, **options) -
     ----------
     name : str
         One of :data:`reglab.data.KNOWN_DATASETS`: mnist, fashion_mnist, imdb, reuters,
-        boston_housing, or scikit-learn's digits, breast_cancer, diabetes, wine, iris.
+        boston_housing, mnist1d (generated offline by the ``mnist1d`` package and cached
+        in :func:`reglab.data.finder.download_dir`), or scikit-learn's digits,
+        breast_cancer, diabetes, wine, iris.
     **options
         Keras' options where the dataset has them: ``num_words``, ``skip_top``,
         ``maxlen``, ``start_char``, ``oov_char``, ``index_from``, ``seed`` (imdb,
@@ -60,7 +63,10 @@ def load_dataset(name: str, *, trusted: bool | Path | list = False, **options) -
     info = dataset_info(name)
     trust = trust_from(trusted)
     opts = resolve_options(info, options)
-    if info.embedded:
+    if info.embedded and info.package == "mnist1d":
+        x_train, y_train, x_test, y_test = load_mnist1d(finder.download_dir(info.name))
+        source = info.package
+    elif info.embedded:
         x_train, y_train, x_test, y_test, _ = load_sklearn(
             info.name, opts["test_split"], opts["seed"]
         )

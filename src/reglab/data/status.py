@@ -32,7 +32,8 @@ class DatasetStatus:
     found : bool
         True when the files are present (always for scikit-learn's sets).
     location : str
-        The folder the files are in, "scikit-learn (embedded)", or how to get them.
+        The folder the files are in, "scikit-learn (embedded)" (or the package that
+        makes the set), or how to get them.
     """
 
     name: str
@@ -63,12 +64,14 @@ def dataset_statuses() -> list[DatasetStatus]:
 def _status(info: DatasetInfo) -> DatasetStatus:
     if info.input_shape is None:
         shape = "word sequences"
+    elif info.input_kind == "signals":
+        shape = f"signals of {info.input_shape[-1]} values"
     elif len(info.input_shape) == 1:
         shape = f"{info.input_shape[0]} features"
     else:
         shape = "x".join(map(str, info.input_shape))
     if info.embedded:
-        found, location = True, "scikit-learn (embedded)"
+        found, location = True, f"{info.package} (embedded)"
     else:
         located = finder.locate_layout(info)
         found = located is not None

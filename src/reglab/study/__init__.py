@@ -7,6 +7,7 @@ many at once as populations, and writes each finished run to the store.
 
 from reglab.study.demo import demo_spec
 from reglab.study.records import RunRecord, StudyRecord, WeightHistogram
+from reglab.study.reduced import reduced_spec
 from reglab.study.runner import StudyOutcome, run_study
 from reglab.study.spec import Spec, load_spec, parse_spec
 from reglab.study.spec_errors import SpecError
@@ -30,5 +31,6 @@ __all__ = [
     "load_study",
     "parse_spec",
     "print_runs",
+    "reduced_spec",
     "run_study",
 ]

@@ -4,7 +4,9 @@ Images are scaled to [0, 1] and keep their shape, channels first ``(N, C, H, W)`
 convolutional model takes them as they are, and the MLP shorthand flattens them;
 sequences become sparse multi-hot rows (the dense samples x vocabulary matrix is never
 built); tabular features stay raw float32 and are standardized inside ``fit`` with each
-member's own training rows, so no statistic ever sees validation or test data.
+member's own training rows, so no statistic ever sees validation or test data; 1-D
+signals (MNIST-1D) stay ``(N, L)`` as their generator standardized them, as the
+published benchmark trains on them (a 1-D CNN module reshapes them to ``(N, 1, L)``).
 """
 
 from __future__ import annotations
