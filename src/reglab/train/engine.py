@@ -403,7 +403,9 @@ def _finish(setup: FitSetup, histories: list[History], seconds: float) -> None:
     loss, metric = evaluate_rows(model, setup.inputs, setup.targets, setup.train_rows)
     val = _validate(setup)
     test = None
-    if setup.test_inputs is not None:  # the only place the test set is ever evaluated
+    if setup.test_inputs is setup.val_inputs and setup.val_rows is None:
+        test = val  # validation_data given as test_data too: the same numbers, once
+    elif setup.test_inputs is not None:  # the only place the test set is ever evaluated
         test = evaluate_rows(model, setup.test_inputs, setup.test_targets, None)
     name = model.head.metric_name
     sparsity = model.sparsity()

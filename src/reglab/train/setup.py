@@ -172,7 +172,10 @@ def prepare_fit(
     if val_inputs is None and val_rows is not None:
         val_inputs, val_targets = inputs, targets
     test_inputs, test_targets = None, None
-    if test_data is not None:
+    if test_data is not None and test_data is validation_data:
+        # The tutorials' protocol (a study's validation = "test"): one copy on the device.
+        test_inputs, test_targets = val_inputs, val_targets
+    elif test_data is not None:
         test_inputs, test_y = _held_out("test_data", test_data, dev, inputs.sample_shape)
         test_targets = head.targets(test_y, dev)
     if standardize:
