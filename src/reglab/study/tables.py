@@ -67,10 +67,8 @@ def summary_table(study: StudyRecord) -> Table:
     """
     rows = summary_rows(study)
     units = _units(study)
-    label = units.label if units is not None else "metric"
-    shown = f"{label} (%)" if units is not None and units.scale == 100 else label
     table = Table(
-        title=f"{study.name}: {shown}, mean ± 95% CI over seeds and folds",
+        title=f"{study.name}: {_label(units)}, mean ± 95% CI over seeds and folds",
         box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left", collapse_padding=True,
     )  # fmt: skip
     against = "gap" if all(r.gap_against == "test" for r in rows) else "gap (val)"
@@ -78,7 +76,7 @@ def summary_table(study: StudyRecord) -> Table:
     columns = ["runs", "train", "val", "test", against, "best", "div/fail"]
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
-    digits = 1 if units is not None and units.scale == 100 else 3
+    digits = _digits(units)
     for row in rows:
         cells = [
             _short(row.variant), str(row.runs), _show(row.train, digits),
@@ -98,9 +96,8 @@ def summary_notes(study: StudyRecord) -> list[str]:
     lines = protocol_notes(study.spec, rows)
     refits = [r for r in rows if r.refit_test is not None]
     if refits and units is not None:
-        digits = 1 if units.scale == 100 else 3
-        scores = ", ".join(f"{r.variant} {_show(r.refit_test, digits)}" for r in refits)
-        lines.append(f"refit, test {units.label}{' (%)' if units.scale == 100 else ''}: {scores}")
+        scores = ", ".join(f"{r.variant} {_show(r.refit_test, _digits(units))}" for r in refits)
+        lines.append(f"refit, test {_label(units)}: {scores}")
     return lines
 
 
@@ -202,6 +199,18 @@ def _short(name: str, limit: int = 36) -> str:
 def _units(study: StudyRecord) -> MetricUnits | None:
     metric = next((r.metric for r in study.runs if r.metric), None)
     return metric_units(metric) if metric else None
+
+
+def _label(units: MetricUnits | None) -> str:
+    """The metric's name as the terminal shows it ("accuracy (%)", "MAE")."""
+    if units is None:
+        return "metric"
+    return f"{units.label} (%)" if units.scale == 100 else units.label
+
+
+def _digits(units: MetricUnits | None) -> int:
+    """Decimals on a terminal: one for percent, three for an error in target units."""
+    return 1 if units is not None and units.scale == 100 else 3
 
 
 def _show(ci: MeanCI | None, digits: int = 3) -> str:
