@@ -20,8 +20,12 @@ import torch
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def arguments(description: str) -> argparse.Namespace:
+def arguments(description: str, **options: dict) -> argparse.Namespace:
+    """The benchmarks' common options, and ``options``: ``--name`` for each keyword, with
+    argparse's keyword arguments as its value."""
     parser = argparse.ArgumentParser(description=description)
+    for name, settings in options.items():
+        parser.add_argument(f"--{name}", **settings)
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes: check the script and agreement"
     )

@@ -4,16 +4,23 @@ Measures one epoch after a warm-up epoch, validation on the test set included, f
 an idiomatic PyTorch loop (DataLoader over a TensorDataset, nn.Sequential, torch.optim.Adam,
 ``loss.item()`` per step as most tutorials log it), a tight PyTorch loop (tensors sliced
 by a permutation, fused Adam, no per-step sync), reglab's ``fit``, and Keras' ``fit`` when
-Keras is installed. Also measures this machine's GEMM rate on the step's own shapes (the
-roofline: the epoch's matmuls alone) and where reglab's epoch time goes (profiled).
+Keras is installed in ``bench/.keras-venv`` (``bash bench/keras_env.sh``): Keras 3 on JAX,
+TensorFlow and PyTorch. Every contender runs in its own process (``p1_contenders.py``) on
+the very same arrays, and the rounds are interleaved. Also measures this machine's GEMM
+rate on the step's own shapes (the roofline: the epoch's matmuls alone) and where reglab's
+epoch time goes (profiled).
 
 Run: ``python bench/p1_seed_mlp.py`` (full) or ``--quick`` (tiny, checks agreement).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,16 +29,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reglab
-from common import (
-    arguments,
-    found_locally,
-    interleaved,
-    keras_available,
-    median_ratio,
-    median_time,
-    report,
-    timed,
-)
+from common import arguments, found_locally, interleaved, median_ratio, report
+from p1_contenders import torch_sequential
 
 
 def load(quick: bool):
@@ -51,41 +50,6 @@ def load(quick: bool):
         x, y, xt, yt = x[:2048], y[:2048], xt[:512], yt[:512]
     x, xt = reglab.scale_images(x), reglab.scale_images(xt)
     return x, y.astype(np.int64), xt, yt.astype(np.int64), source
-
-
-def sequential(hidden: int) -> torch.nn.Module:
-    return torch.nn.Sequential(
-        torch.nn.Linear(784, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10)
-    )
-
-
-def idiomatic_epoch(net, opt, loader, xt, yt) -> None:
-    net.train()
-    running = 0.0
-    for xb, yb in loader:
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(net(xb), yb)
-        loss.backward()
-        opt.step()
-        running += loss.item()
-    net.eval()
-    with torch.no_grad():
-        torch.nn.functional.cross_entropy(net(xt), yt).item()
-
-
-def tight_epoch(net, opt, x, y, xt, yt, batch: int, shuffle: bool = True) -> list[float]:
-    order = torch.randperm(len(x)) if shuffle else torch.arange(len(x))
-    losses = []
-    for start in range(0, len(x), batch):
-        rows = order[start : start + batch]
-        loss = torch.nn.functional.cross_entropy(net(x[rows]), y[rows])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(loss.detach() * len(rows))
-    with torch.no_grad():
-        torch.nn.functional.cross_entropy(net(xt), yt)
-    return [float(torch.stack(losses).sum() / len(x))]
 
 
 def roofline_seconds(n_train: int, n_test: int, hidden: int, batch: int, reps: int = 50) -> float:
@@ -112,120 +76,206 @@ def roofline_seconds(n_train: int, n_test: int, hidden: int, batch: int, reps: i
     return step * -(-n_train // batch) + evaluation
 
 
+KERAS_PYTHON = Path(__file__).resolve().parent / ".keras-venv" / "bin" / "python"
+KERAS_BACKENDS = ("jax", "tensorflow", "torch")
+PEER = "keras/jax"  # the fastest peer a user would pick instead; every ratio is also to it
+
+
+class Contender:
+    """One contender in its own process (``p1_contenders.py``), one epoch per request."""
+
+    def __init__(self, name: str, python: Path, data: Path, hidden: int, env: dict) -> None:
+        script = Path(__file__).resolve().parent / "p1_contenders.py"
+        self.process = subprocess.Popen(
+            [str(python), str(script), name.split("/")[0], str(data), str(hidden)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env={**os.environ, **env},
+        )  # fmt: skip
+        self.walls: list[float] = []
+        self.description = self._answer()["ready"]
+
+    def _answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the contender exited with status {self.process.wait()}")
+        return json.loads(line)
+
+    def epoch(self) -> float:
+        self.process.stdin.write("epoch\n")
+        self.process.stdin.flush()
+        answer = self._answer()
+        self.walls.append(answer["wall"])
+        return answer["epoch"]
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.flush()
+            self.process.wait(timeout=60)
+
+
+def start_contenders(data: Path, hidden: int, quick: bool, chosen) -> tuple[dict, list[str]]:
+    """PyTorch's loops and reglab from this Python; Keras on each backend from the bench
+    environment when it exists (quick mode, which the test suite runs, leaves Keras out).
+    ``chosen`` limits the contenders to those names (the idiomatic loop always runs: every
+    ratio is to it)."""
+    contenders, skipped = {}, []
+    for name in ("idiomatic", "tight", "reglab"):
+        if name == "idiomatic" or chosen is None or name in chosen:
+            contenders[name] = Contender(name, Path(sys.executable), data, hidden, {})
+    if quick:
+        return contenders, skipped
+    if not KERAS_PYTHON.exists():
+        return contenders, ["Keras: no bench/.keras-venv (make it with bash bench/keras_env.sh)"]
+    for backend in KERAS_BACKENDS:
+        if chosen is not None and f"keras/{backend}" not in chosen:
+            continue
+        try:
+            contenders[f"keras/{backend}"] = Contender(
+                "keras", KERAS_PYTHON, data, hidden,
+                {"KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            )  # fmt: skip
+        except RuntimeError as error:
+            skipped.append(f"keras/{backend}: {error}")
+    return contenders, skipped
+
+
+LABELS = {
+    "idiomatic": "PyTorch, idiomatic (DataLoader, loss.item())",
+    "tight": "PyTorch, tight loop + fused Adam",
+    "reglab": "reglab fit",
+}
+
+
 def where_time_goes(x, y, xt, yt, hidden: int) -> dict[str, float]:
-    """Profile one reglab epoch and group the operators' self time by what they do."""
+    """Seconds of one reglab epoch by what they do, from the operators' self time.
+
+    The engine names its validation pass and its final evaluation (after the last epoch,
+    outside the epoch's time) with ``record_function``; an operator inside either counts
+    there, every other one by its name. What the operators do not account for of the
+    epoch is Python and dispatch. The profiler's own cost per operator (about a
+    microsecond) inflates the small operators, so the shares are approximate.
+    """
     from torch.profiler import ProfilerActivity, profile
 
     model = reglab.mlp([hidden])
     reglab.fit(model, x, y, epochs=1, batch_size=64, validation_data=(xt, yt))
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        reglab.fit(model, x, y, epochs=1, batch_size=64, validation_data=(xt, yt))
-    groups = {"matmul": 0.0, "optimizer": 0.0, "data movement": 0.0, "elementwise/loss": 0.0}
-    for event in prof.key_averages():
-        name, seconds = event.key, event.self_cpu_time_total / 1e6
-        if any(op in name for op in ("mm", "addmm", "bmm", "linear")):
-            groups["matmul"] += seconds
-        elif "adam" in name or "foreach" in name:
-            groups["optimizer"] += seconds
-        elif any(op in name for op in ("index", "copy", "randperm", "gather", "cat", "to")):
-            groups["data movement"] += seconds
-        elif name.startswith("aten::"):
-            groups["elementwise/loss"] += seconds
-    total = sum(groups.values())
-    return {key: round(value / total, 3) for key, value in groups.items()}
+        history = reglab.fit(model, x, y, epochs=1, batch_size=64, validation_data=(xt, yt))
+    kinds = ("training matmuls", "Adam", "validation pass", "gathers", "elementwise and loss")
+    groups = dict.fromkeys(kinds, 0.0)
+    for event in prof.events():
+        if not event.name.startswith("aten::"):
+            continue
+        region, parent = None, event.cpu_parent
+        while parent is not None:
+            if parent.name.startswith("reglab."):
+                region = parent.name
+            parent = parent.cpu_parent
+        seconds, name = event.self_cpu_time_total / 1e6, event.name
+        if region == "reglab.final_evaluation":
+            continue  # after the epoch
+        if region == "reglab.validation":
+            groups["validation pass"] += seconds
+        elif name in ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm"):
+            groups["training matmuls"] += seconds
+        elif "adam" in name:
+            groups["Adam"] += seconds
+        elif name in ("aten::index_select", "aten::index", "aten::take", "aten::randperm"):
+            groups["gathers"] += seconds
+        else:
+            groups["elementwise and loss"] += seconds
+    epoch = history.rows[0]["epoch_time"]
+    groups["Python and dispatch"] = max(epoch - sum(groups.values()), 0.0)
+    groups["epoch (profiled)"] = epoch
+    return {key: round(value, 3) for key, value in groups.items()}
 
 
 def main() -> None:
-    args = arguments(__doc__.splitlines()[0])
+    args = arguments(
+        __doc__.splitlines()[0],
+        contenders=dict(
+            default=None, type=lambda text: text.split(","),
+            help="comma-separated contenders to run (idiomatic always runs): "
+            "tight, reglab, keras/jax, keras/tensorflow, keras/torch",
+        ),
+    )  # fmt: skip
     hidden = 64 if args.quick else 1000
     x, y, xt, yt, source = load(args.quick)
-    X, Y, XT, YT = map(torch.as_tensor, (x, y, xt, yt))
-
-    torch.manual_seed(0)
-    net = sequential(hidden)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    loader = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(X, Y), batch_size=64, shuffle=True
-    )
-    tight_net = sequential(hidden)
-    tight_opt = torch.optim.Adam(tight_net.parameters(), lr=1e-3, fused=True)
-    model = reglab.mlp([hidden])
-
-    def reglab_epoch() -> float:
-        # The epoch's time as the History records it: shuffle, steps, validation.
-        history = reglab.fit(model, x, y, epochs=1, batch_size=64, validation_data=(xt, yt))
-        return history.rows[0]["epoch_time"]
-
-    runs = {
-        "idiomatic": lambda: timed(lambda: idiomatic_epoch(net, opt, loader, XT, YT)),
-        "tight": lambda: timed(lambda: tight_epoch(tight_net, tight_opt, X, Y, XT, YT, 64)),
-        "reglab": reglab_epoch,
-    }
-    interleaved(runs, 1)  # warm-up epoch of each
-    seconds = interleaved(runs, args.repeats)
-    idiomatic, tight, ours = (
-        statistics.median(seconds[k]) for k in ("idiomatic", "tight", "reglab")
-    )
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "p1.npz"
+        np.savez(data, x=x, y=y, xt=xt, yt=yt)  # the very same arrays for every contender
+        contenders, skipped = start_contenders(data, hidden, args.quick, args.contenders)
+        try:
+            runs = {name: contender.epoch for name, contender in contenders.items()}
+            seconds = interleaved(runs, args.repeats)
+        finally:
+            for contender in contenders.values():
+                contender.close()
+    load_after = os.getloadavg()
     roof = roofline_seconds(len(x), len(xt), hidden, 64)
-    rows = [
-        {"what": "PyTorch, idiomatic (DataLoader)", "seconds": idiomatic, "ratio": 1.0},
-        {"what": "PyTorch, tight loop + fused Adam", "seconds": tight,
-         "ratio": median_ratio(seconds["tight"], seconds["idiomatic"])},
-        {"what": "reglab fit", "seconds": ours,
-         "ratio": median_ratio(seconds["reglab"], seconds["idiomatic"])},
-        {"what": "matmul roofline (this machine)", "seconds": roof, "ratio": roof / idiomatic},
-    ]  # fmt: skip
-    if keras_available() and not args.quick:
-        rows.append(keras_row(x, y, xt, yt, hidden, idiomatic, args.repeats))
-    agreement = check_agreement(x[:1024], y[:1024], xt[:256], yt[:256])
+    rows = []
+    for name, contender in contenders.items():
+        row = {
+            "what": LABELS[name] if name in LABELS else f"Keras fit ({name.split('/')[-1]})",
+            "seconds": statistics.median(seconds[name]),
+            "ratio": median_ratio(seconds[name], seconds["idiomatic"]),
+            "runs_on": contender.description,
+            "wall_seconds": statistics.median(contender.walls),
+        }
+        if PEER in seconds:
+            row["note"] = f"{median_ratio(seconds[name], seconds[PEER]):.2f}x Keras/JAX's time"
+        rows.append(row)
+    rows.append({"what": "matmul roofline (this machine)", "seconds": roof,
+                 "ratio": roof / statistics.median(seconds["idiomatic"])})  # fmt: skip
+    agreement = check_agreement(x[:1024], y[:1024])
     extra = {
         "data": source,
-        "epoch": "one epoch after a warm-up, validation on the test set included; contenders "
-        f"interleaved, median of {args.repeats} rounds",
-        "reglab_vs_idiomatic": round(rows[2]["ratio"], 3),
-        "fraction_of_roofline": round(roof / ours, 3),
+        "epoch": "one epoch after a warm-up, validation on the test set included; each "
+        f"contender in its own process, interleaved, median of {args.repeats} rounds",
         "seconds": seconds,
+        "load_average": {"before": load_before, "after": load_after},
         "agreement_max_relative_difference": agreement,
     }
-    if not args.quick:
-        extra["reglab_time_by_kind"] = where_time_goes(x, y, xt, yt, hidden)
+    if "reglab" in seconds:
+        extra["reglab_vs_idiomatic"] = round(
+            median_ratio(seconds["reglab"], seconds["idiomatic"]), 3
+        )
+        extra["fraction_of_roofline"] = round(roof / statistics.median(seconds["reglab"]), 3)
+    if PEER in seconds and "reglab" in seconds:
+        extra["reglab_vs_keras_jax"] = round(median_ratio(seconds["reglab"], seconds[PEER]), 3)
+    if skipped:
+        extra["skipped"] = skipped
+    if not args.quick and "reglab" in seconds:
+        extra["reglab_epoch_seconds_by_kind"] = where_time_goes(x, y, xt, yt, hidden)
     report("P1 seed MLP", rows, extra, args.json)
 
 
-def check_agreement(x, y, xt, yt) -> float:
+def check_agreement(x, y) -> float:
     """reglab and a plain PyTorch loop from the same weights, same batches: same losses."""
     model = reglab.mlp([32])
     history = reglab.fit(model, x, y, epochs=1, batch_size=64, shuffle=False, seed=3)
     fresh = reglab.mlp([32])
     fresh.build(784, reglab.infer_task(y), [3])
-    net = sequential(32)
+    net = torch_sequential(784, 32)
     for layer, name in ((net[0], "dense_0"), (net[2], "output")):
         layer.weight.data = fresh.params[f"{name}/kernel"][0].detach().T.clone()
         layer.bias.data = fresh.params[f"{name}/bias"][0, 0].detach().clone()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    X, Y, XT, YT = map(torch.as_tensor, (x, y, xt, yt))
-    theirs = tight_epoch(net, opt, X, Y, XT, YT, 64, shuffle=False)[0]
+    X, Y = torch.as_tensor(x), torch.as_tensor(y)
+    total = 0.0
+    for first in range(0, len(X), 64):  # the same batches in the same order, no shuffling
+        loss = torch.nn.functional.cross_entropy(net(X[first : first + 64]), Y[first : first + 64])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(Y[first : first + 64])
+    theirs = total / len(X)
     difference = abs(history.rows[0]["data_loss"] - theirs) / theirs
     if difference > 1e-4:
         raise SystemExit(f"reglab and PyTorch disagree: {history.rows[0]['data_loss']} vs {theirs}")
     return difference
-
-
-def keras_row(x, y, xt, yt, hidden, idiomatic, repeats) -> dict:
-    import keras
-
-    model = keras.Sequential(
-        [keras.Input((784,)), keras.layers.Dense(hidden, activation="relu"),
-         keras.layers.Dense(10, activation="softmax")]
-    )  # fmt: skip
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=1, batch_size=64, validation_data=(xt, yt), verbose=0)
-    seconds, _ = median_time(
-        lambda: model.fit(x, y, epochs=1, batch_size=64, validation_data=(xt, yt), verbose=0),
-        repeats,
-    )
-    backend = keras.backend.backend()
-    return {"what": f"Keras fit ({backend})", "seconds": seconds, "ratio": seconds / idiomatic}
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ from reglab.nn.mlp import MLP, mlp
 from reglab.nn.module import ModuleModel, member
 from reglab.nn.penalties import L1, L2, ElasticNet, Penalty
 from reglab.nn.population import PopulationModel
-from reglab.nn.sequential import Sequential
+from reglab.nn.sequential import CHUNK_BYTES, Sequential
 
 __all__ = [
     "ACTIVATIONS",
+    "CHUNK_BYTES",
     "L1",
     "L2",
     "MLP",

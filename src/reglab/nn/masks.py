@@ -65,8 +65,12 @@ class MaskSource:
             torch.Generator(device=self.device).manual_seed(derive_seed(s, "noise")) for s in seeds
         ]
 
-    def keep(self, rates, shape, counts, *, layer: str, scale=None) -> torch.Tensor:
+    def keep(self, rates, shape, counts, *, layer: str, scale=None, first: int = 0) -> torch.Tensor:
         """A mask of ``shape`` ``(K, ...)``: 1 (or ``scale``) where kept, 0 where dropped.
+
+        ``first`` is the population index of the first of the members the mask is for
+        (``rates`` and ``counts`` are theirs): a run of members draws from their own
+        generators, so each member's mask is the one it draws in the whole population.
 
         ``counts`` (or None for all) is each member's number of real rows: a member
         draws for those only, as it would alone. Members with rate 0 never draw. The
@@ -74,14 +78,14 @@ class MaskSource:
         (a fresh 0/1 tensor per step, from a boolean comparison, cost several times
         more than the comparison written straight into floats).
         """
-        key = (layer, tuple(shape))
+        key = (layer, tuple(shape), first)
         cached = self._buffers.get(key)
         if cached is None:
             cached = self._buffers[key] = self._new_buffers(rates, shape)
         draws, fill, threshold, mask = cached
         for k, rate in enumerate(rates):
             if rate != 0.0:
-                self._draw(k, fill[k] if counts is None else fill[k, : counts[k]])
+                self._draw(first + k, fill[k] if counts is None else fill[k, : counts[k]])
         torch.ge(draws, threshold, out=mask)
         return mask if scale is None else mask.mul_(scale)
 
@@ -98,14 +102,19 @@ class MaskSource:
         torch.ge(draws, self._threshold(rate) if self.on_cpu else rate, out=mask)
         return mask[0] if scale == 1.0 else mask[0].mul_(scale)
 
-    def normal(self, shape, counts, members=None) -> torch.Tensor:
+    def normal(self, shape, counts, members=None, first: int = 0) -> torch.Tensor:
         """Standard normal draws ``(K, ...)``: each member's real rows from its own stream,
-        zero elsewhere; ``members`` (indices) limits the draws to those members."""
+        zero elsewhere; ``members`` (population indices) limits the draws to those
+        members. ``shape[0]`` members from ``first`` on (their ``counts``) are drawn for."""
         out = torch.zeros(shape, device=self.device)
-        for k in range(shape[0]) if members is None else members:
+        chosen = range(first, first + shape[0]) if members is None else members
+        for member in chosen:
+            k = member - first
+            if not 0 <= k < shape[0]:
+                continue
             rows = shape[1] if counts is None else counts[k]
             if rows:
-                out[k, :rows] = self.normal_member(k, (rows, *shape[2:]))
+                out[k, :rows] = self.normal_member(member, (rows, *shape[2:]))
         return out
 
     def normal_member(self, member: int, shape) -> torch.Tensor:

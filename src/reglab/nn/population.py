@@ -88,6 +88,7 @@ class PopulationModel(torch.nn.Module):
             for name, slot in self.layout.slots.items()
         }
         self._grad_views = [slot.view(self.grad) for slot in self.layout.slots.values()]
+        self._member_leaves: dict[tuple[int, int], tuple[dict, list]] = {}
         self._configure(self.layout, device)
         self.built = True
 
@@ -101,8 +102,40 @@ class PopulationModel(torch.nn.Module):
         model may override it with a faster one that gives the same gradients. With
         ``soft`` targets ``(K, B, O)`` the loss is the head's ``soft_loss`` of them and
         the metric compares with the hard labels ``y``.
+
+        Where :meth:`member_chunk` says so, the members run a few at a time, each run
+        forward and backward on its own; members share nothing within a step, so every
+        member's numbers are its own either way.
         """
-        logits = self.forward_logits(x, training=True, step=step)
+        k = self.members
+        chunk = self.member_chunk(x)
+        if chunk is None or chunk >= k:
+            return self._train_members(x, y, step, soft, None)
+
+        def rows(t, first, stop):  # a per-member tensor's rows; shared ones stay whole
+            return t if t is None or t.shape[0] != k else t[first:stop]
+
+        losses, metrics = [], []
+        for first in range(0, k, chunk):
+            stop = min(first + chunk, k)
+            loss, metric = self._train_members(
+                rows(x, first, stop), rows(y, first, stop),
+                None if step is None else step.members_slice(first, stop),
+                rows(soft, first, stop), (first, stop),
+            )  # fmt: skip
+            losses.append(loss)
+            metrics.append(metric)
+        return torch.cat(losses), torch.cat(metrics)
+
+    def _train_members(self, x, y, step, soft, members):
+        """:meth:`train_step` for the members ``members = (first, stop)`` (None: all)."""
+        if members is None:
+            logits = self.forward_logits(x, training=True, step=step)
+            leaves, grad_views = list(self.params.values()), self._grad_views
+        else:
+            logits = self.forward_logits(x, training=True, step=step, members=members)
+            leaves, grad_views = self._member_leaf_views(*members)
+            leaves = list(leaves.values())
         if soft is None:
             loss = self.head.loss(logits, y)
         else:
@@ -114,13 +147,40 @@ class PopulationModel(torch.nn.Module):
             w = weight[..., 0]
             loss = loss * w
             objective = (loss.sum(1) / w.sum(1).clamp_min(1.0)).sum()
-        grads = torch.autograd.grad(objective, list(self.params.values()), materialize_grads=True)
-        torch._foreach_copy_(self._grad_views, grads)
+        grads = torch.autograd.grad(objective, leaves, materialize_grads=True)
+        torch._foreach_copy_(grad_views, grads)
         with torch.no_grad():
             metric = self.head.metric(logits, y)
             if weight is not None:
                 metric = metric * weight[..., 0]
         return loss.detach(), metric
+
+    def member_chunk(self, x: torch.Tensor) -> int | None:
+        """How many members one autograd pass of a training step computes (None: all).
+
+        A model whose members' activations are large (feature maps) trains faster a few
+        members at a time on a CPU: see :meth:`reglab.nn.Sequential.member_chunk`.
+        """
+        return None
+
+    def member_params(self, first: int, stop: int) -> dict[str, torch.Tensor]:
+        """Leaf views of members ``first`` to ``stop - 1`` of every parameter (as
+        :attr:`params`, which views all members), for a pass over those members."""
+        return self._member_leaf_views(first, stop)[0]
+
+    def _member_leaf_views(self, first: int, stop: int) -> tuple[dict, list]:
+        # Made once per run of members: views of the bank and of the gradient buffer,
+        # which the optimizer's in-place updates keep current.
+        cached = self._member_leaves.get((first, stop))
+        if cached is None:
+            slots = self.layout.slots
+            leaves = {
+                name: slot.view(self.bank)[first:stop].detach().requires_grad_(True)
+                for name, slot in slots.items()
+            }
+            grads = [slot.view(self.grad)[first:stop] for slot in slots.values()]
+            cached = self._member_leaves[(first, stop)] = (leaves, grads)
+        return cached
 
     def reset_generators(self, seeds, device) -> None:
         """One mask generator per member, so a member's masks do not depend on its peers."""

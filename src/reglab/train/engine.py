@@ -366,7 +366,8 @@ def _epoch_rows(setup: FitSetup, epoch, loss_sum, metric_sum, penalty_sum, alive
     data_loss = loss_sum.cpu().numpy() / counts
     metric = metric_sum.cpu().numpy() / counts
     penalty = penalty_sum.cpu().numpy() / counts
-    val = _validate(setup)
+    with torch.profiler.record_function("reglab.validation"):  # named for profiles
+        val = _validate(setup)
     name = setup.model.head.metric_name
     rows: list[dict | None] = []
     for m in range(setup.model.members):
@@ -400,13 +401,14 @@ def _finish(setup: FitSetup, histories: list[History], seconds: float) -> None:
             callback.on_train_end()  # EarlyStopping puts its best weights back here
             history.best_epoch = max(history.best_epoch, int(callback.best_epoch_))
             history.stopped_epoch = max(history.stopped_epoch, int(callback.stopped_epoch_))
-    loss, metric = evaluate_rows(model, setup.inputs, setup.targets, setup.train_rows)
-    val = _validate(setup)
-    test = None
-    if setup.test_inputs is setup.val_inputs and setup.val_rows is None:
-        test = val  # validation_data given as test_data too: the same numbers, once
-    elif setup.test_inputs is not None:  # the only place the test set is ever evaluated
-        test = evaluate_rows(model, setup.test_inputs, setup.test_targets, None)
+    with torch.profiler.record_function("reglab.final_evaluation"):  # named for profiles
+        loss, metric = evaluate_rows(model, setup.inputs, setup.targets, setup.train_rows)
+        val = _validate(setup)
+        test = None
+        if setup.test_inputs is setup.val_inputs and setup.val_rows is None:
+            test = val  # validation_data given as test_data too: the same numbers, once
+        elif setup.test_inputs is not None:  # the only place the test set is ever evaluated
+            test = evaluate_rows(model, setup.test_inputs, setup.test_targets, None)
     name = model.head.metric_name
     sparsity = model.sparsity()
     for m, history in enumerate(histories):

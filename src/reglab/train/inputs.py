@@ -100,6 +100,21 @@ class Batch:
             return self.index.shape[1]
         return self.sample_weight.sum(dim=(1, 2))
 
+    def members_slice(self, first: int, stop: int) -> Batch:
+        """The step of members ``first`` to ``stop - 1`` only (views; ``members``
+        renumbered from ``first``)."""
+
+        def rows(t):
+            return None if t is None else t[first:stop]
+
+        members = None
+        if self.members is not None:
+            members = [m - first for m in self.members if first <= m < stop]
+        return Batch(
+            self.index[first:stop], None if self.counts is None else self.counts[first:stop],
+            rows(self.sample_weight), members, rows(self.active_3d),
+        )  # fmt: skip
+
 
 # Short batches are padded to a multiple of this many rows (see epoch_batches).
 ROW_MULTIPLE = 8

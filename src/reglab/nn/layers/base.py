@@ -32,7 +32,14 @@ LAYER_TYPES: dict[str, type[Layer]] = {}
 
 @dataclass
 class Pass:
-    """One forward pass of a population: what every layer's forward may read.
+    """One forward pass of a population, or of a run of its members: what every layer's
+    forward may read.
+
+    A layer reads its per-member state through the pass (:meth:`rows` for its ``(K, ...)``
+    columns and buffers, :meth:`values` for its per-member lists, :meth:`draw_keep` and
+    :meth:`normal` for random draws), so that the same forward serves a training step
+    that runs the members ``first`` to ``stop - 1`` only (see
+    :meth:`reglab.nn.PopulationModel.member_chunk`).
 
     Attributes
     ----------
@@ -41,12 +48,16 @@ class Pass:
     training : bool
         Training mode (masks drawn, batch statistics) or evaluation mode.
     step : reglab.train.inputs.Batch or None
-        The training step's padding: each member's real rows and their 0/1 weights.
+        The training step's padding: each member's real rows and their 0/1 weights
+        (of this pass's members).
+    members : (int, int) or None
+        The members ``(first, stop)`` this pass computes; None for all of them.
     """
 
     model: object
     training: bool
     step: object | None = None
+    members: tuple[int, int] | None = None
 
     @property
     def in_place(self) -> bool:
@@ -55,7 +66,39 @@ class Pass:
 
     @property
     def params(self) -> dict[str, torch.Tensor]:
-        return self.model.params
+        if self.members is None:
+            return self.model.params
+        return self.model.member_params(*self.members)
+
+    @property
+    def first(self) -> int:
+        """The index of this pass's first member in the population."""
+        return 0 if self.members is None else self.members[0]
+
+    def rows(self, tensor: torch.Tensor | None) -> torch.Tensor | None:
+        """This pass's members' rows of a per-member ``(K, ...)`` tensor (a view)."""
+        if self.members is None or tensor is None:
+            return tensor
+        return tensor[self.members[0] : self.members[1]]
+
+    def values(self, values: list) -> list:
+        """This pass's members' entries of a per-member list."""
+        return values if self.members is None else values[self.members[0] : self.members[1]]
+
+    def draw_keep(self, rates, shape, *, layer: str, scale=None, padded: bool = True):
+        """A keep mask ``(k, ...)`` for this pass's members, each from its own generator
+        (see :meth:`reglab.nn.masks.MaskSource.keep`); ``padded=False`` draws for every
+        row (a kernel's mask has no padding rows)."""
+        counts = self.counts if padded else None
+        return self.model.masks.keep(
+            self.values(rates), shape, counts, layer=layer, scale=self.rows(scale),
+            first=self.first,
+        )  # fmt: skip
+
+    def normal(self, shape, members: list[int]) -> torch.Tensor:
+        """Standard normal draws ``(k, ...)`` for this pass's members among ``members``
+        (population indices), each from its own noise stream; zero for the others."""
+        return self.model.masks.normal(shape, self.counts, members, first=self.first)
 
     @property
     def counts(self) -> list[int] | None:

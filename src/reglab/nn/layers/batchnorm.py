@@ -104,8 +104,8 @@ class BatchNorm(Layer):
         params = run.params
         return stacked_batch_norm(
             h,
-            self.running_mean,
-            self.running_var,
+            run.rows(self.running_mean),
+            run.rows(self.running_var),
             None if self.gamma is None else params[self.gamma.name],
             None if self.beta is None else params[self.beta.name],
             training=run.training,

@@ -82,8 +82,8 @@ class DropConnect(Dense):
 
     def effective_kernel(self, kernel: torch.Tensor, run: Pass) -> torch.Tensor:
         if not run.training:
-            return kernel * self.keep
-        keep = run.model.draw_keep(self.rate, kernel.shape, None, layer=self.name)
+            return kernel * run.rows(self.keep)
+        keep = run.draw_keep(self.rate, kernel.shape, layer=self.name, padded=False)
         return kernel * keep
 
     def forward(self, h, run: Pass | None = None):

@@ -91,11 +91,11 @@ class Dropout(Layer):
         if not run.training:
             if not self.eval_scaled:  # inverted dropout: evaluation is the identity
                 return h
-            return h.mul_(self.eval_scale) if run.in_place else h * self.eval_scale
-        keep = run.model.draw_keep(
-            self.rate, self.mask_shape(h.shape), run.step, layer=self.name,
-            scale=self.train_scale,
-        )  # fmt: skip
+            scale = run.rows(self.eval_scale)
+            return h.mul_(scale) if run.in_place else h * scale
+        keep = run.draw_keep(
+            self.rate, self.mask_shape(h.shape), layer=self.name, scale=self.train_scale
+        )
         return h * keep
 
     def _member_forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -59,8 +59,8 @@ class GaussianDropout(Layer):
             return self._member_forward(h)
         if not run.training or not self.noisy:
             return h
-        noise = run.model.masks.normal(tuple(h.shape), run.counts, self.noisy)
-        return h * (noise * self.scale + 1.0)
+        noise = run.normal(tuple(h.shape), self.noisy)
+        return h * (noise * run.rows(self.scale) + 1.0)
 
     def _member_forward(self, x: torch.Tensor) -> torch.Tensor:
         context = current_member()

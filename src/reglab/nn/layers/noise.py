@@ -58,8 +58,8 @@ class GaussianNoise(Layer):
             return self._member_forward(h)
         if not run.training or not self.noisy:
             return h
-        noise = run.model.masks.normal(tuple(h.shape), run.counts, self.noisy)
-        return h + noise * self.scale
+        noise = run.normal(tuple(h.shape), self.noisy)
+        return h + noise * run.rows(self.scale)
 
     def _member_forward(self, x: torch.Tensor) -> torch.Tensor:
         context = current_member()
