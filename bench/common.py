@@ -103,6 +103,21 @@ def report(name: str, rows: list[dict], extra: dict, path: Path | None) -> dict:
     return record
 
 
+def idiomatic_training_pass(net, opt, loader) -> int:
+    """One pass over ``loader`` as most PyTorch tutorials write it (``zero_grad``, loss,
+    ``backward``, ``step``, ``loss.item()`` summed every step); returns the steps taken."""
+    net.train()
+    running, steps = 0.0, 0
+    for xb, yb in loader:
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(xb), yb)
+        loss.backward()
+        opt.step()
+        running += loss.item()
+        steps += 1
+    return steps
+
+
 def found_locally(dataset: str) -> bool:
     """Whether the dataset's files are on this machine (benchmarks never download)."""
     from reglab.data import dataset_statuses

@@ -37,6 +37,8 @@ def idiomatic(data, hidden: int):
     """As most PyTorch tutorials write it: DataLoader, optim.Adam, ``loss.item()`` per step."""
     import torch
 
+    from common import idiomatic_training_pass
+
     x, y, xt, yt = (torch.as_tensor(data[k]) for k in ("x", "y", "xt", "yt"))
     torch.manual_seed(0)
     net = torch_sequential(x.shape[1], hidden)
@@ -47,14 +49,7 @@ def idiomatic(data, hidden: int):
 
     def epoch() -> float:
         start = time.perf_counter()
-        net.train()
-        running = 0.0
-        for xb, yb in loader:
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(xb), yb)
-            loss.backward()
-            opt.step()
-            running += loss.item()
+        idiomatic_training_pass(net, opt, loader)
         net.eval()
         with torch.no_grad():
             torch.nn.functional.cross_entropy(net(xt), yt).item()

@@ -29,7 +29,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reglab
-from common import arguments, found_locally, interleaved, median_ratio, report, timed
+from common import (
+    arguments,
+    found_locally,
+    idiomatic_training_pass,
+    interleaved,
+    median_ratio,
+    report,
+    timed,
+)
 
 MEMBERS = 8
 BATCH = 64
@@ -85,15 +93,7 @@ def idiomatic_loops(X, Y) -> int:
         loader = torch.utils.data.DataLoader(
             torch.utils.data.TensorDataset(X, Y), batch_size=BATCH, shuffle=True
         )
-        net.train()
-        running = 0.0
-        for xb, yb in loader:
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(xb), yb)
-            loss.backward()
-            opt.step()
-            running += loss.item()
-            steps += 1
+        steps += idiomatic_training_pass(net, opt, loader)
     return steps
 
 

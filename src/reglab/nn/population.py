@@ -186,10 +186,13 @@ class PopulationModel(torch.nn.Module):
         """One mask generator per member, so a member's masks do not depend on its peers."""
         self.masks = MaskSource(seeds, device)
 
-    def draw_keep(self, rates, shape, step, *, layer: str, scale=None) -> torch.Tensor:
-        """A keep mask of ``shape`` ``(K, ...)`` (see :class:`reglab.nn.masks.MaskSource`)."""
+    def draw_keep(
+        self, rates, shape, step, *, layer: str, scale=None, first: int = 0
+    ) -> torch.Tensor:
+        """A keep mask of ``shape`` ``(K, ...)`` (see :class:`reglab.nn.masks.MaskSource`);
+        ``first`` is the population index of the first member it is for."""
         counts = None if step is None else step.counts
-        return self.masks.keep(rates, shape, counts, layer=layer, scale=scale)
+        return self.masks.keep(rates, shape, counts, layer=layer, scale=scale, first=first)
 
     def set_standardization(self, mean: torch.Tensor | None, std: torch.Tensor | None) -> None:
         """Per-member input statistics ``(K, 1, F)``, fitted on each member's training rows."""

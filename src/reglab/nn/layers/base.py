@@ -89,10 +89,9 @@ class Pass:
         """A keep mask ``(k, ...)`` for this pass's members, each from its own generator
         (see :meth:`reglab.nn.masks.MaskSource.keep`); ``padded=False`` draws for every
         row (a kernel's mask has no padding rows)."""
-        counts = self.counts if padded else None
-        return self.model.masks.keep(
-            self.values(rates), shape, counts, layer=layer, scale=self.rows(scale),
-            first=self.first,
+        return self.model.draw_keep(
+            self.values(rates), shape, self.step if padded else None, layer=layer,
+            scale=self.rows(scale), first=self.first,
         )  # fmt: skip
 
     def normal(self, shape, members: list[int]) -> torch.Tensor:
