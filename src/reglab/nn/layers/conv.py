@@ -169,7 +169,10 @@ class Conv2D(WeightedLayer):
             glorot_uniform(self.kernel.shape, fan_in, fan_out, generator)
         )
 
-    def forward(self, h, run: Pass | None = None):
+    def forward(self, h, run: Pass | None = None, activation: str | None = None):
+        """The convolution and its activation (``activation`` replaces it: ``Sequential``
+        computes a relu after the max pooling that follows, see its
+        ``_order_of_computation``)."""
         if run is None:
             return super().forward(h)
         kernel = run.params[self.kernel.name]
@@ -185,4 +188,5 @@ class Conv2D(WeightedLayer):
         x = x.contiguous(memory_format=torch.channels_last)
         bias = None if self.bias is None else run.params[self.bias.name].reshape(-1)
         y = F.conv2d(x, kernel.reshape(-1, *kernel.shape[2:]), bias, self.strides, groups=k)
-        return from_groups(activate(self.activation, y, in_place=run.in_place), k)
+        activation = self.activation if activation is None else activation
+        return from_groups(activate(activation, y, in_place=run.in_place), k)
