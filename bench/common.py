@@ -118,6 +118,20 @@ def idiomatic_training_pass(net, opt, loader) -> int:
     return steps
 
 
+def tight_training_pass(net, opt, x, y, order, batch: int) -> torch.Tensor:
+    """One pass over the resident tensors ``x``, ``y`` in ``order``, ``batch`` rows a step,
+    with no host sync per step; returns the sum of the per-row losses (a tensor)."""
+    losses = []
+    for first in range(0, len(x), batch):
+        rows = order[first : first + batch]
+        loss = torch.nn.functional.cross_entropy(net(x[rows]), y[rows])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.detach() * len(rows))
+    return torch.stack(losses).sum()
+
+
 def found_locally(dataset: str) -> bool:
     """Whether the dataset's files are on this machine (benchmarks never download)."""
     from reglab.data import dataset_statuses

@@ -62,6 +62,8 @@ def tight(data, hidden: int):
     """Resident tensors sliced by a permutation, fused Adam, no per-step host sync."""
     import torch
 
+    from common import tight_training_pass
+
     x, y, xt, yt = (torch.as_tensor(data[k]) for k in ("x", "y", "xt", "yt"))
     torch.manual_seed(0)
     net = torch_sequential(x.shape[1], hidden)
@@ -69,18 +71,10 @@ def tight(data, hidden: int):
 
     def epoch() -> float:
         start = time.perf_counter()
-        order = torch.randperm(len(x))
-        losses = []
-        for first in range(0, len(x), BATCH):
-            rows = order[first : first + BATCH]
-            loss = torch.nn.functional.cross_entropy(net(x[rows]), y[rows])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses.append(loss.detach() * len(rows))
+        total = tight_training_pass(net, opt, x, y, torch.randperm(len(x)), BATCH)
         with torch.no_grad():
             torch.nn.functional.cross_entropy(net(xt), yt).item()
-        float(torch.stack(losses).sum())
+        float(total)
         return time.perf_counter() - start
 
     return epoch

@@ -29,7 +29,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reglab
-from common import arguments, found_locally, interleaved, median_ratio, report
+from common import (
+    arguments,
+    found_locally,
+    interleaved,
+    median_ratio,
+    report,
+    tight_training_pass,
+)
 from p1_contenders import torch_sequential
 
 
@@ -276,14 +283,8 @@ def check_agreement(x, y) -> float:
         layer.bias.data = fresh.params[f"{name}/bias"][0, 0].detach().clone()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     X, Y = torch.as_tensor(x), torch.as_tensor(y)
-    total = 0.0
-    for first in range(0, len(X), 64):  # the same batches in the same order, no shuffling
-        loss = torch.nn.functional.cross_entropy(net(X[first : first + 64]), Y[first : first + 64])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        total += loss.item() * len(Y[first : first + 64])
-    theirs = total / len(X)
+    # The same batches in the same order (no shuffling).
+    theirs = float(tight_training_pass(net, opt, X, Y, torch.arange(len(X)), 64)) / len(X)
     difference = abs(history.rows[0]["data_loss"] - theirs) / theirs
     if difference > 1e-4:
         raise SystemExit(f"reglab and PyTorch disagree: {history.rows[0]['data_loss']} vs {theirs}")

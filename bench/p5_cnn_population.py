@@ -36,6 +36,7 @@ from common import (
     interleaved,
     median_ratio,
     report,
+    tight_training_pass,
     timed,
 )
 
@@ -98,15 +99,7 @@ def idiomatic_loops(X, Y) -> int:
 
 
 def tight_epoch(net, opt, X, Y, order) -> float:
-    losses = []
-    for start in range(0, len(X), BATCH):
-        rows = order[start : start + BATCH]
-        loss = torch.nn.functional.cross_entropy(net(X[rows]), Y[rows])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(loss.detach() * len(rows))
-    return float(torch.stack(losses).sum() / len(X))
+    return float(tight_training_pass(net, opt, X, Y, order, BATCH)) / len(X)
 
 
 def tight_loops(X, Y) -> int:
