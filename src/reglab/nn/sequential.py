@@ -34,8 +34,8 @@ __all__ = ["CHUNK_BYTES", "Sequential"]
 # their gradients stay in the caches instead of streaming through memory for every
 # elementwise operation (batch norm, relu, pooling, their backwards). On P5's CNN
 # (bench/p5_cnn_population.py: 26x26x32 maps, batch 64, 5.5 MB a member, 2 CPU cores)
-# 2 members at a time trained 8 members in about half the time of all 8 in one pass
-# (docs/performance.md, "member chunks").
+# 8 members in passes of 2 or 3 trained in 0.66x the time of one pass of all 8, and in
+# passes of 1 or 4 in 0.8x (docs/performance.md, "Member chunks and relu after pooling").
 CHUNK_BYTES = 16 * 2**20
 
 
@@ -159,6 +159,8 @@ class Sequential(PopulationModel):
                 )
             shape = layer.build(shape, layout, logits=n_outputs if i == last else None)
             layer.output_shape = shape
+        # Per sample, the most values any layer outputs (member_chunk's measure).
+        self._largest_activation = max(math.prod(layer.output_shape) for layer in self.layers)
         if shape != (n_outputs,):
             raise ReglabError(
                 f"Invalid model: the last layer gives outputs of shape {shape} but the task "
@@ -285,8 +287,8 @@ class Sequential(PopulationModel):
             return self.member_chunk_size
         if self.bank.device.type != "cpu" or isinstance(x, SparseRows):
             return None
-        largest = max(math.prod(layer.output_shape) for layer in self.layers)
-        return max(1, CHUNK_BYTES // (largest * x.shape[1] * x.element_size()))
+        per_member = self._largest_activation * x.shape[1] * x.element_size()
+        return max(1, CHUNK_BYTES // per_member)
 
     @property
     def fast_path(self) -> bool:
