@@ -6,8 +6,10 @@ an idiomatic PyTorch loop (DataLoader over a TensorDataset, nn.Sequential, torch
 by a permutation, fused Adam, no per-step sync), reglab's ``fit``, and Keras' ``fit`` when
 Keras is installed in ``bench/.keras-venv`` (``bash bench/keras_env.sh``): Keras 3 on JAX,
 TensorFlow and PyTorch. Every contender runs in its own process (``p1_contenders.py``) on
-the very same arrays, and the rounds are interleaved. Also measures this machine's GEMM
-rate on the step's own shapes (the roofline: the epoch's matmuls alone) and where reglab's
+the very same arrays, and the rounds are interleaved. Two yardsticks run in every round
+beside them, each in its own process: the roofline (the epoch's matrix products, each
+shape timed alone at its best rate) and the floor (those products and Adam's update in a
+loop, nothing else: what any implementation of this step pays here). Also where reglab's
 epoch time goes (profiled).
 
 Run: ``python bench/p1_seed_mlp.py`` (full) or ``--quick`` (tiny, checks agreement).
@@ -21,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -57,42 +58,6 @@ def load(quick: bool):
         x, y, xt, yt = x[:2048], y[:2048], xt[:512], yt[:512]
     x, xt = reglab.scale_images(x), reglab.scale_images(xt)
     return x, y.astype(np.int64), xt, yt.astype(np.int64), source
-
-
-def roofline_seconds(
-    n_train: int, n_test: int, hidden: int, batch: int, reps: int = 50, trials: int = 5
-) -> float:
-    """Seconds of the epoch's matmuls alone, timed on this machine with the step's shapes.
-
-    Each shape's time is the best of ``trials`` means of ``reps`` calls: the rate the
-    machine can reach on that shape (its speed drifts by up to 2x over seconds, and one
-    short trial caught at a slow moment made the roofline 2x too slow).
-    """
-
-    def best(function, repeats: int) -> float:
-        function()
-        means = []
-        for _ in range(trials):
-            start = time.perf_counter()
-            for _ in range(repeats):
-                function()
-            means.append((time.perf_counter() - start) / repeats)
-        return min(means)
-
-    shapes = [
-        (batch, 784, hidden),  # forward, layer 1
-        (batch, hidden, 10),  # forward, layer 2
-        (784, batch, hidden),  # gradient of W1
-        (hidden, batch, 10),  # gradient of W2
-        (batch, 10, hidden),  # gradient into the hidden layer
-    ]
-    step = 0.0
-    for m, k, n in shapes:
-        a, b = torch.randn(m, k), torch.randn(k, n)
-        step += best(lambda a=a, b=b: torch.mm(a, b), reps)
-    a, w1, w2 = torch.randn(n_test, 784), torch.randn(784, hidden), torch.randn(hidden, 10)
-    evaluation = best(lambda: torch.mm(torch.mm(a, w1), w2), 1)
-    return step * -(-n_train // batch) + evaluation
 
 
 KERAS_PYTHON = Path(__file__).resolve().parent / ".keras-venv" / "bin" / "python"
@@ -136,11 +101,11 @@ class Contender:
 def start_contenders(data: Path, hidden: int, quick: bool, chosen) -> tuple[dict, list[str]]:
     """PyTorch's loops and reglab from this Python; Keras on each backend from the bench
     environment when it exists (quick mode, which the test suite runs, leaves Keras out).
-    ``chosen`` limits the contenders to those names (the idiomatic loop always runs: every
-    ratio is to it)."""
+    ``chosen`` limits the contenders to those names (the idiomatic loop and the two
+    yardsticks always run: every ratio is to the first, every share to the others)."""
     contenders, skipped = {}, []
-    for name in ("idiomatic", "tight", "reglab"):
-        if name == "idiomatic" or chosen is None or name in chosen:
+    for name in ("idiomatic", "tight", "reglab", *YARDSTICKS):
+        if name in ("idiomatic", *YARDSTICKS) or chosen is None or name in chosen:
             contenders[name] = Contender(name, Path(sys.executable), data, hidden, {})
     if quick:
         return contenders, skipped
@@ -159,10 +124,13 @@ def start_contenders(data: Path, hidden: int, quick: bool, chosen) -> tuple[dict
     return contenders, skipped
 
 
+YARDSTICKS = ("roofline", "floor")  # measured in every round, beside the contenders
 LABELS = {
     "idiomatic": "PyTorch, idiomatic (DataLoader, loss.item())",
     "tight": "PyTorch, tight loop + fused Adam",
     "reglab": "reglab fit",
+    "roofline": "matmul roofline (each product alone)",
+    "floor": "floor: the products + Adam in a loop",
 }
 
 
@@ -233,7 +201,6 @@ def main() -> None:
             for contender in contenders.values():
                 contender.close()
     load_after = os.getloadavg()
-    roof = roofline_seconds(len(x), len(xt), hidden, 64)
     rows = []
     for name, contender in contenders.items():
         row = {
@@ -243,11 +210,11 @@ def main() -> None:
             "runs_on": contender.description,
             "wall_seconds": statistics.median(contender.walls),
         }
+        if name in YARDSTICKS:
+            del row["wall_seconds"]
         if PEER in seconds:
             row["note"] = f"{median_ratio(seconds[name], seconds[PEER]):.2f}x Keras/JAX's time"
         rows.append(row)
-    rows.append({"what": "matmul roofline (this machine)", "seconds": roof,
-                 "ratio": roof / statistics.median(seconds["idiomatic"])})  # fmt: skip
     agreement = check_agreement(x[:1024], y[:1024])
     extra = {
         "data": source,
@@ -261,7 +228,14 @@ def main() -> None:
         extra["reglab_vs_idiomatic"] = round(
             median_ratio(seconds["reglab"], seconds["idiomatic"]), 3
         )
-        extra["fraction_of_roofline"] = round(roof / statistics.median(seconds["reglab"]), 3)
+        # Shares are medians of per-round ratios, as every ratio here: the roofline and
+        # the floor are measured in each round, at that round's speed.
+        extra["fraction_of_roofline"] = round(
+            median_ratio(seconds["roofline"], seconds["reglab"]), 3
+        )
+    extra["floor_fraction_of_roofline"] = round(
+        median_ratio(seconds["roofline"], seconds["floor"]), 3
+    )
     if PEER in seconds and "reglab" in seconds:
         extra["reglab_vs_keras_jax"] = round(median_ratio(seconds["reglab"], seconds[PEER]), 3)
     if skipped:
