@@ -260,6 +260,7 @@ def train_population(
     model.train()
     penalized, proximal, constrained = model.penalized, model.proximal, model.constrained
     soft_targets, ema, swa = setup.soft_targets, setup.ema, setup.swa
+    validated = None  # the last validation, and the state it was measured on
     for epoch in range(1, setup.epochs + 1):
         t0 = time.perf_counter()
         for m, member_callbacks in enumerate(callbacks):  # per epoch, never per step
@@ -306,7 +307,7 @@ def train_population(
                 ema.update(movers)
             if constrained:  # Keras applies constraints after the update
                 model.constrain_(movers)
-        rows = _epoch_rows(setup, epoch, loss_sum, metric_sum, penalty_sum, alive)
+        rows, validated = _epoch_rows(setup, epoch, loss_sum, metric_sum, penalty_sum, alive)
         if swa is not None:
             swa.epoch_end(epoch, [row is not None for row in rows])
         elapsed = time.perf_counter() - t0
@@ -338,7 +339,7 @@ def train_population(
     if swa is not None:
         swa.finish(setup)
     seconds = time.perf_counter() - started
-    _finish(setup, histories, seconds)
+    _finish(setup, histories, seconds, validated)
     for view in views:
         view.release()  # the callbacks the user keeps must not keep the population
     model.finish_fit()
@@ -361,7 +362,8 @@ def _mask(movers: list[int] | None, k: int, device) -> torch.Tensor | None:
 
 
 def _epoch_rows(setup: FitSetup, epoch, loss_sum, metric_sum, penalty_sum, alive):
-    """The epoch's History rows; one host sync for the training sums, one for validation."""
+    """The epoch's History rows (one host sync for the training sums, one for validation),
+    and the validation scores with the :class:`_StateStamp` of the weights they measured."""
     counts = np.array([len(rows) for rows in setup.train_rows], dtype=np.float64)
     data_loss = loss_sum.cpu().numpy() / counts
     metric = metric_sum.cpu().numpy() / counts
@@ -385,7 +387,26 @@ def _epoch_rows(setup: FitSetup, epoch, loss_sum, metric_sum, penalty_sum, alive
             row["val_loss"] = float(val[0][m])
             row[f"val_{name}"] = float(val[1][m])
         rows.append(row)
-    return rows
+    return rows, (None if val is None else (val, _StateStamp(setup.model)))
+
+
+class _StateStamp:
+    """What evaluation reads (the bank and the per-member buffers), and each tensor's
+    version counter as it was: any in-place change since (an optimizer step, a restore of
+    the best weights, an average swapped in, a callback writing through a view) moves the
+    counter, and a buffer replaced by a new tensor is a different object. The tensors are
+    held, so no new tensor can take an old one's place."""
+
+    def __init__(self, model) -> None:
+        tensors = [model.bank, *model.member_buffers().values()]
+        self._versions = [(tensor, tensor._version) for tensor in tensors]
+
+    def unchanged(self, model) -> bool:
+        tensors = [model.bank, *model.member_buffers().values()]
+        return len(tensors) == len(self._versions) and all(
+            tensor is then and tensor._version == version
+            for tensor, (then, version) in zip(tensors, self._versions)
+        )
 
 
 def _validate(setup: FitSetup):
@@ -394,7 +415,9 @@ def _validate(setup: FitSetup):
     return evaluate_rows(setup.model, setup.val_inputs, setup.val_targets, setup.val_rows)
 
 
-def _finish(setup: FitSetup, histories: list[History], seconds: float) -> None:
+def _finish(setup: FitSetup, histories: list[History], seconds: float, validated) -> None:
+    """Callbacks' ``on_train_end``, then the final scores: training rows, validation (the
+    last epoch's when nothing has changed the weights since), and the test set."""
     model = setup.model
     for m, history in enumerate(histories):
         for callback in setup.callbacks[m]:
@@ -403,7 +426,10 @@ def _finish(setup: FitSetup, histories: list[History], seconds: float) -> None:
             history.stopped_epoch = max(history.stopped_epoch, int(callback.stopped_epoch_))
     with torch.profiler.record_function("reglab.final_evaluation"):  # named for profiles
         loss, metric = evaluate_rows(model, setup.inputs, setup.targets, setup.train_rows)
-        val = _validate(setup)
+        if validated is not None and validated[1].unchanged(model):
+            val = validated[0]  # the same weights give the same numbers: not measured twice
+        else:
+            val = _validate(setup)
         test = None
         if setup.test_inputs is setup.val_inputs and setup.val_rows is None:
             test = val  # validation_data given as test_data too: the same numbers, once
