@@ -398,15 +398,18 @@ class _StateStamp:
     held, so no new tensor can take an old one's place."""
 
     def __init__(self, model) -> None:
-        tensors = [model.bank, *model.member_buffers().values()]
-        self._versions = [(tensor, tensor._version) for tensor in tensors]
+        self._versions = [(tensor, tensor._version) for tensor in self._evaluated(model)]
 
     def unchanged(self, model) -> bool:
-        tensors = [model.bank, *model.member_buffers().values()]
+        tensors = self._evaluated(model)
         return len(tensors) == len(self._versions) and all(
             tensor is then and tensor._version == version
             for tensor, (then, version) in zip(tensors, self._versions)
         )
+
+    @staticmethod
+    def _evaluated(model) -> list[torch.Tensor]:
+        return [model.bank, *model.member_buffers().values()]
 
 
 def _validate(setup: FitSetup):
